@@ -1,0 +1,45 @@
+"""`rgbt-tracker`: one command, one subcommand per job. Each subcommand lives next to the code it drives."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
+SUBCOMMANDS = {
+    "track": ("rgbt_tracker_ros.tracking.track_command", "track a target through one sequence, write its boxes"),
+    "eval": ("rgbt_tracker_ros.evaluation.eval_command", "PR/SR/NPR of trackers over sequences, with plots"),
+    "bench": ("rgbt_tracker_ros.evaluation.bench_command", "parameters, GFLOPs and latency of the student"),
+    "train": ("rgbt_tracker_ros.training.train_command", "train a model from a config file"),
+    "export": ("rgbt_tracker_ros.training.export_command", "export a checkpoint to ONNX and check it"),
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rgbt-tracker", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Only the chosen subcommand's module is imported: `track` must work without torch installed.
+    chosen = next((a for a in argv if a in SUBCOMMANDS), None)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            importlib.import_module(module_name).add_arguments(sub_parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr,
+    )
+    module = importlib.import_module(SUBCOMMANDS[args.command][0])
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sequences: dataset readers, the synthetic RGB-T generator and the training sampler."""

@@ -1,0 +1,116 @@
+"""OpenCV CSRT and KCF behind the tracker interface, each on one modality (e.g. `csrt-thermal`).
+
+Boxes in and out are in visible-image pixels like every tracker's (thermal pixels when there is no
+visible camera); a thermal peer on an RGB-T sequence maps them through the thermal-to-visible
+homography given at construction.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from rgbt_tracker_ros.common.boxes import validate_box
+from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.sequence import Sequence
+from rgbt_tracker_ros.tracking.preprocessing import (
+    apply_stretch,
+    as_thermal,
+    as_visible_rgb,
+    scaling_homography,
+    thermal_stretch,
+)
+from rgbt_tracker_ros.tracking.result import TrackResult, TrackState
+
+_FACTORIES = {"csrt": lambda: cv2.TrackerCSRT.create(), "kcf": lambda: cv2.TrackerKCF.create()}
+PEER_KINDS = tuple(_FACTORIES)
+PEER_MODALITIES = ("visible", "thermal")
+
+
+def _map_box(box: np.ndarray, homography: np.ndarray) -> np.ndarray:
+    """Axis-aligned bounding box of `box`'s corners mapped by a 3x3 homography."""
+    x, y, w, h = box
+    corners = np.array([[x, y, 1.0], [x + w, y, 1.0], [x, y + h, 1.0], [x + w, y + h, 1.0]]) @ homography.T
+    xy = corners[:, :2] / corners[:, 2:3]
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    return np.array([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]])
+
+
+class OpenCVPeer:
+    """An OpenCV tracker on one modality. OpenCV gives no confidence, only found / not found: score
+    1.0 and TRACKING when found, else score 0.0, LOST and the previous box."""
+
+    def __init__(self, kind: str, modality: str, thermal_to_visible: np.ndarray | None = None):
+        if kind not in _FACTORIES:
+            raise InputError(f"unknown OpenCV peer {kind!r}; known: {', '.join(PEER_KINDS)}")
+        if modality not in PEER_MODALITIES:
+            raise InputError(f"an OpenCV peer runs on {' or '.join(PEER_MODALITIES)}, got {modality!r}")
+        self.kind = kind
+        self.modality = modality
+        self.name = f"{kind}-{modality}"
+        # Only the thermal peer converts boxes; None means thermal and visible pixels coincide.
+        self._to_visible = None
+        self._to_thermal = None
+        if modality == "thermal" and thermal_to_visible is not None:
+            self._to_visible = np.asarray(thermal_to_visible, dtype=np.float64).reshape(3, 3)
+            self._to_thermal = np.linalg.inv(self._to_visible)
+        self._tracker = None
+        self._box: np.ndarray | None = None
+
+    def _image(self, visible, thermal) -> np.ndarray:
+        """The frame of this peer's modality as 8-bit BGR, as OpenCV trackers expect."""
+        if self.modality == "visible":
+            if visible is None:
+                raise InputError(f"{self.name} needs a visible image, got None")
+            return cv2.cvtColor(as_visible_rgb(visible), cv2.COLOR_RGB2BGR)
+        if thermal is None:
+            raise InputError(f"{self.name} needs a thermal image, got None")
+        thermal = as_thermal(thermal)
+        return cv2.cvtColor(apply_stretch(thermal, *thermal_stretch(thermal)), cv2.COLOR_GRAY2BGR)
+
+    def initialize(self, visible, thermal, box) -> None:
+        image = self._image(visible, thermal)
+        box = validate_box(box)
+        local = _map_box(box, self._to_thermal) if self._to_thermal is not None else box
+        height, width = image.shape[:2]
+        validate_box(local, (width, height), min_size=1.0)
+        x, y = int(round(local[0])), int(round(local[1]))
+        w, h = max(1, int(round(local[2]))), max(1, int(round(local[3])))
+        tracker = _FACTORIES[self.kind]()
+        tracker.init(image, (x, y, w, h))
+        self._tracker = tracker
+        self._box = box
+
+    def track(self, visible, thermal) -> TrackResult:
+        if self._tracker is None:
+            raise InputError(f"{self.name}: track() called before initialize()")
+        image = self._image(visible, thermal)
+        found, rect = self._tracker.update(image)
+        if not found:
+            return TrackResult(self._box.copy(), 0.0, TrackState.LOST)
+        local = np.asarray(rect, dtype=np.float64)
+        self._box = _map_box(local, self._to_visible) if self._to_visible is not None else local
+        return TrackResult(self._box.copy(), 1.0, TrackState.TRACKING)
+
+
+def thermal_to_visible_of(sequence: Sequence) -> np.ndarray | None:
+    """The sequence's thermal-to-visible homography; by default the thermal image scaled onto the
+    visible one (None for single-camera sequences and same-size images)."""
+    if sequence.thermal_to_visible is not None:
+        return np.asarray(sequence.thermal_to_visible, dtype=np.float64)
+    if sequence.visible is None or sequence.thermal is None:
+        return None
+    visible, thermal = sequence.frame(0)
+    if visible.shape[:2] == thermal.shape[:2]:
+        return None
+    return scaling_homography((thermal.shape[1], thermal.shape[0]), (visible.shape[1], visible.shape[0]))
+
+
+def peers_for(kind: str, sequence: Sequence) -> list[OpenCVPeer]:
+    """One `kind` peer per modality the sequence has (csrt-visible and csrt-thermal on RGB-T)."""
+    homography = thermal_to_visible_of(sequence) if sequence.thermal is not None else None
+    return [
+        OpenCVPeer(kind, modality, homography if modality == "thermal" else None)
+        for modality, frames in (("visible", sequence.visible), ("thermal", sequence.thermal))
+        if frames is not None
+    ]

@@ -1,0 +1,1 @@
+"""PyTorch networks (training side only): backbones, fusion, heads, the student, one builder."""

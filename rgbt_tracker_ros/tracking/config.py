@@ -1,0 +1,134 @@
+"""Typed configuration of the tracker runtime: which model, how to run it, how to post-process."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rgbt_tracker_ros.common.errors import InputError
+
+# Short provider names accepted in a config / on the command line, in ONNX Runtime's spelling.
+PROVIDER_ALIASES = {
+    "tensorrt": "TensorrtExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "cpu": "CPUExecutionProvider",
+}
+
+
+def default_trt_cache_dir() -> Path:
+    """Per-user cache for TensorRT engines ($XDG_CACHE_HOME or ~/.cache, then rgbt_tracker_ros/trt)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "rgbt_tracker_ros" / "trt"
+
+
+def provider_name(name: str) -> str:
+    """'tensorrt' / 'cuda' / 'cpu' (any case) or a full ONNX Runtime provider name -> the full name."""
+    key = name.strip()
+    if key.lower() in PROVIDER_ALIASES:
+        return PROVIDER_ALIASES[key.lower()]
+    if key.endswith("ExecutionProvider"):
+        return key
+    raise InputError(
+        f"unknown execution provider {name!r}; use {', '.join(PROVIDER_ALIASES)} or a full ONNX Runtime name"
+    )
+
+
+def parse_providers(text: str) -> tuple[str, ...]:
+    """'tensorrt,cuda,cpu' -> ('tensorrt', 'cuda', 'cpu'), each name checked."""
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not names:
+        raise InputError(f"no execution provider in {text!r}")
+    for name in names:
+        provider_name(name)
+    return names
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """How RGBTTracker runs its model and turns score maps into boxes.
+
+    model: a model folder (or its model.json); None means the default student shipped in the package.
+    providers: execution providers in priority order; unavailable ones are skipped with a warning.
+    thermal_to_visible: optional 3x3 homography (thermal pixel -> visible pixel) replacing the default
+    scaling of the thermal image onto the visible image.
+    """
+
+    model: str | Path | None = None
+    providers: tuple[str, ...] = ("tensorrt", "cuda", "cpu")
+    threads: int = 2
+    trt_fp16: bool = True
+    trt_cache_dir: Path = field(default_factory=default_trt_cache_dir)
+    # Post-processing.
+    hann_weight: float = 0.3      # score map blended with a Hann window: (1 - w) * score + w * hann
+    size_lr: float = 0.6          # box size follows the prediction at size_lr * score per frame
+    score_tracking: float = 0.3   # score at or above which the prediction is trusted
+    score_lost: float = 0.1       # score below which a frame counts towards losing the target
+    lost_after: int = 10          # consecutive frames below score_lost before the state is LOST
+    search_growth: float = 1.2    # search window side grows by this factor per untrusted frame...
+    max_search_growth: float = 2.0  # ...up to this multiple of its normal side
+    min_box: float = 2.0          # smallest box side (pixels) accepted at init and reported
+    thermal_to_visible: tuple[tuple[float, ...], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.model is not None and not isinstance(self.model, (str, Path)):
+            raise InputError(f"model must be a path or None, got {type(self.model).__name__}")
+        if isinstance(self.providers, str):
+            object.__setattr__(self, "providers", parse_providers(self.providers))
+        else:
+            object.__setattr__(self, "providers", tuple(self.providers))
+        if not self.providers:
+            raise InputError("providers must name at least one execution provider")
+        for name in self.providers:
+            if not isinstance(name, str):
+                raise InputError(f"provider names must be strings, got {name!r}")
+            provider_name(name)
+        object.__setattr__(self, "trt_cache_dir", Path(self.trt_cache_dir).expanduser())
+        _check_int("threads", self.threads, 1, 256)
+        _check_int("lost_after", self.lost_after, 1, 1_000_000)
+        _check_range("hann_weight", self.hann_weight, 0.0, 1.0)
+        _check_range("size_lr", self.size_lr, 0.0, 1.0)
+        _check_range("score_tracking", self.score_tracking, 0.0, 1.0)
+        _check_range("score_lost", self.score_lost, 0.0, 1.0)
+        if self.score_lost > self.score_tracking:
+            raise InputError(
+                f"score_lost ({self.score_lost}) must not exceed score_tracking ({self.score_tracking})"
+            )
+        _check_range("search_growth", self.search_growth, 1.0, 4.0)
+        _check_range("max_search_growth", self.max_search_growth, 1.0, 8.0)
+        _check_range("min_box", self.min_box, 1.0, 1e4)
+        if self.thermal_to_visible is not None:
+            object.__setattr__(self, "thermal_to_visible", _homography_tuple(self.thermal_to_visible))
+
+    def thermal_to_visible_matrix(self) -> np.ndarray | None:
+        return None if self.thermal_to_visible is None else np.array(self.thermal_to_visible, dtype=np.float64)
+
+
+def _check_int(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise InputError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+
+
+def _check_range(name: str, value, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    if not (math.isfinite(value) and low <= value <= high):
+        raise InputError(f"{name} must be in [{low}, {high}], got {value!r}")
+
+
+def _homography_tuple(matrix) -> tuple[tuple[float, ...], ...]:
+    try:
+        arr = np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"thermal_to_visible must be a 3x3 matrix of numbers, got {matrix!r}") from exc
+    if arr.shape != (3, 3):
+        raise InputError(f"thermal_to_visible must be a 3x3 matrix, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InputError("thermal_to_visible contains NaN or infinity")
+    if abs(np.linalg.det(arr)) < 1e-12 or abs(arr[2, 2]) < 1e-12:
+        raise InputError("thermal_to_visible is singular (not an invertible homography)")
+    arr = arr / arr[2, 2]
+    return tuple(tuple(float(v) for v in row) for row in arr)

@@ -1,0 +1,1 @@
+"""Training side: typed configs, losses, the trainer, ONNX export (needs torch)."""

@@ -1,0 +1,113 @@
+"""Export a trained student to the runtime's ONNX contract (docs/design.md) and check it against PyTorch."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rgbt_tracker_ros import __version__
+from rgbt_tracker_ros.models.builder import parameter_count
+from rgbt_tracker_ros.models.config import ModelConfig
+from rgbt_tracker_ros.models.student import SearchGraph, SingleStreamStudent, TemplateGraph
+
+log = logging.getLogger(__name__)
+
+OPSET = 17
+IR_VERSION = 10  # onnxruntime 1.31 rejects newer IR versions
+TEMPLATE_INPUTS = ("template_visible", "template_thermal")
+SEARCH_INPUTS = ("template_features", "search_visible", "search_thermal")
+SEARCH_OUTPUTS = ("score", "size", "offset")
+
+
+def _example_inputs(config: ModelConfig, generator: torch.Generator):
+    z, s = config.template_size, config.search_size
+    rand = lambda *shape: torch.rand(*shape, generator=generator) * 255.0  # noqa: E731
+    return (rand(1, 3, z, z), rand(1, 1, z, z)), (rand(1, 3, s, s), rand(1, 1, s, s))
+
+
+def _export_graph(module: torch.nn.Module, args: tuple, path: Path, inputs, outputs) -> None:
+    import onnx
+
+    torch.onnx.export(
+        module, args, str(path), input_names=list(inputs), output_names=list(outputs),
+        opset_version=OPSET, dynamo=True, external_data=False, optimize=True,
+    )
+    model = onnx.load(str(path))
+    model.ir_version = min(model.ir_version, IR_VERSION)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def export_student(model: SingleStreamStudent, out_dir: Path, name: str = "student", training_info: dict | None = None) -> Path:
+    """Write template.onnx, search.onnx and model.json into out_dir; return the model.json path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = model.eval().cpu()
+    config = model.config
+    template_args, search_args = _example_inputs(config, torch.Generator().manual_seed(0))
+    template_graph, search_graph = TemplateGraph(model), SearchGraph(model)
+    with torch.no_grad():
+        features = template_graph(*template_args)
+        _export_graph(template_graph, template_args, out_dir / "template.onnx", TEMPLATE_INPUTS, ("template_features",))
+        _export_graph(search_graph, (features, *search_args), out_dir / "search.onnx", SEARCH_INPUTS, SEARCH_OUTPUTS)
+    metadata = {
+        "name": name,
+        "version": __version__,
+        "kind": config.kind,
+        "template_size": config.template_size,
+        "search_size": config.search_size,
+        "template_factor": config.template_factor,
+        "search_factor": config.search_factor,
+        "feature_size": [config.feature_size, config.feature_size],
+        "files": {"template": "template.onnx", "search": "search.onnx"},
+        "inputs": {"template": list(TEMPLATE_INPUTS), "search": list(SEARCH_INPUTS)},
+        "outputs": {"template": ["template_features"], "search": list(SEARCH_OUTPUTS)},
+        "normalisation": {"mean": config.pixel_mean, "std": config.pixel_std, "in_graph": True,
+                          "input_range": [0, 255], "channel_order": "RGB", "thermal_channels": 1},
+        "missing_modality": "substitute",
+        "params": parameter_count(model),
+        "model_config": asdict(config),
+        "training": training_info or {},
+    }
+    path = out_dir / "model.json"
+    path.write_text(json.dumps(metadata, indent=2) + "\n")
+    return path
+
+
+def check_parity(model: SingleStreamStudent, model_dir: Path, inputs: list[tuple[np.ndarray, ...]], tolerance: float = 1e-3) -> float:
+    """Run PyTorch and ONNX Runtime on each (tv, tt, sv, st) input set; return the max abs difference.
+
+    Raises AssertionError when the difference exceeds tolerance.
+    """
+    import onnxruntime as ort
+
+    model = model.eval().cpu()
+    opts = ort.SessionOptions()
+    template_sess = ort.InferenceSession(str(Path(model_dir) / "template.onnx"), opts, providers=["CPUExecutionProvider"])
+    search_sess = ort.InferenceSession(str(Path(model_dir) / "search.onnx"), opts, providers=["CPUExecutionProvider"])
+    worst = 0.0
+    for tv, tt, sv, st in inputs:
+        with torch.no_grad():
+            feats = TemplateGraph(model)(torch.from_numpy(tv), torch.from_numpy(tt))
+            expected = [feats] + list(SearchGraph(model)(feats, torch.from_numpy(sv), torch.from_numpy(st)))
+        onnx_feats = template_sess.run(None, {"template_visible": tv, "template_thermal": tt})[0]
+        got = [onnx_feats] + search_sess.run(
+            None, {"template_features": onnx_feats, "search_visible": sv, "search_thermal": st}
+        )
+        for e, g in zip(expected, got):
+            worst = max(worst, float(np.max(np.abs(e.numpy() - g))))
+    if worst > tolerance:
+        raise AssertionError(f"ONNX Runtime differs from PyTorch by {worst:.2e} (tolerance {tolerance:.0e})")
+    return worst
+
+
+def random_inputs(config: ModelConfig, count: int, seed: int = 0) -> list[tuple[np.ndarray, ...]]:
+    rng = np.random.default_rng(seed)
+    z, s = config.template_size, config.search_size
+    f = lambda *shape: (rng.random(shape) * 255).astype(np.float32)  # noqa: E731
+    return [(f(1, 3, z, z), f(1, 1, z, z), f(1, 3, s, s), f(1, 1, s, s)) for _ in range(count)]
