@@ -32,8 +32,8 @@ from rgbt_tracker_ros.common.boxes import iou
 from rgbt_tracker_ros.common.errors import InputError
 
 PRECISION_THRESHOLDS = np.arange(0.0, 51.0)          # px, OTB precision plot
-SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)        # IoU, OTB success plot
-NORMALIZED_THRESHOLDS = np.linspace(0.0, 0.5, 51)     # LaSOT / LasHeR normalised precision plot
+SUCCESS_THRESHOLDS = np.arange(21) / 20.0             # IoU 0, 0.05, ..., 1 (k/20 exactly rounded)
+NORMALIZED_THRESHOLDS = np.arange(51) / 100.0         # 0 .. 0.5, LaSOT / LasHeR normalised precision plot
 NPR_THRESHOLD = 0.2
 
 

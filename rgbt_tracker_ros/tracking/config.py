@@ -54,7 +54,9 @@ class TrackerConfig:
     model: a model folder (or its model.json); None means the default student shipped in the package.
     providers: execution providers in priority order; unavailable ones are skipped with a warning.
     thermal_to_visible: optional 3x3 homography (thermal pixel -> visible pixel) replacing the default
-    scaling of the thermal image onto the visible image.
+    scaling of the thermal image onto the visible image. Given to a tracker initialised on thermal
+    alone, it puts the boxes in the visible camera's pixels (e.g. a thermal-only run scored against
+    visible ground truth); without it such a tracker works in thermal pixels.
     """
 
     model: str | Path | None = None

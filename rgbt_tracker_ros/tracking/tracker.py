@@ -111,15 +111,19 @@ class RGBTTracker:
         visible, thermal = _check_images(visible, thermal)
         visible_size = _size(visible)
         thermal_size = _size(thermal)
-        frame_size = visible_size if visible_size is not None else thermal_size
+        if visible is not None:
+            frame_size = visible_size
+            homography = self._thermal_to_visible(thermal_size, visible_size) if thermal is not None else None
+        else:
+            # Thermal only: boxes are in thermal pixels, unless the config gives a homography, in which
+            # case they are in the pixels of the (absent) visible camera it maps onto.
+            homography = self.config.thermal_to_visible_matrix()
+            frame_size = thermal_size if homography is None else _mapped_extent(homography, thermal_size)
         box = validate_box(box, frame_size, min_size=self.config.min_box)
         if box[2] > _MAX_BOX_IMAGE_RATIO * frame_size[0] or box[3] > _MAX_BOX_IMAGE_RATIO * frame_size[1]:
             raise InputError(
                 f"box {box.tolist()} is far larger than the {frame_size[0]}x{frame_size[1]} image"
             )
-        homography = None
-        if visible is not None and thermal is not None:
-            homography = self._thermal_to_visible(thermal_size, visible_size)
 
         window = CropWindow.around(box, self.model.template_factor, self.model.template_size)
         self._fill(visible, thermal, window, homography,
@@ -251,6 +255,14 @@ def _check_images(visible, thermal):
         as_visible_rgb(visible) if visible is not None else None,
         as_thermal(thermal) if thermal is not None else None,
     )
+
+
+def _mapped_extent(homography: np.ndarray, size: Size) -> Size:
+    """(width, height) of the region the corners of a `size` image map to (from the origin)."""
+    w, h = size
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], dtype=np.float64) @ homography.T
+    xy = corners[:, :2] / corners[:, 2:3]
+    return max(1, int(round(xy[:, 0].max()))), max(1, int(round(xy[:, 1].max())))
 
 
 def _size(image: np.ndarray | None) -> Size | None:

@@ -111,3 +111,37 @@ def random_inputs(config: ModelConfig, count: int, seed: int = 0) -> list[tuple[
     z, s = config.template_size, config.search_size
     f = lambda *shape: (rng.random(shape) * 255).astype(np.float32)  # noqa: E731
     return [(f(1, 3, z, z), f(1, 1, z, z), f(1, 3, s, s), f(1, 1, s, s)) for _ in range(count)]
+
+
+def real_inputs(config: ModelConfig, count: int = 3, seed: int = 1_000_000) -> list[tuple[np.ndarray, ...]]:
+    """Template/search crops cut from real rendered frames (a synthetic validation sequence) with
+    the runtime's preprocessing, so the parity check also covers realistic value ranges."""
+    from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
+    from rgbt_tracker_ros.tracking.preprocessing import (
+        CropWindow, crop_thermal, crop_visible, thermal_stretch, to_network_input,
+    )
+
+    sequence = make_sequence(seed, SyntheticConfig(width=320, height=256, length=max(2, count + 1)))
+    out = []
+    for i in range(count):
+        visible, thermal = sequence.frame(i)
+        box = sequence.groundtruth[i]
+        stretch = thermal_stretch(thermal)
+        crops = []
+        for size, factor in ((config.template_size, config.template_factor), (config.search_size, config.search_factor)):
+            window = CropWindow.around(box, factor, size)
+            crops += [to_network_input(crop_visible(visible, window)),
+                      to_network_input(crop_thermal(thermal, window, stretch, sequence.thermal_to_visible))]
+        out.append(tuple(crops))
+    return out
+
+
+def load_checkpoint_model(path: str | Path) -> tuple[SingleStreamStudent, dict]:
+    from rgbt_tracker_ros.common.config_io import from_dict
+    from rgbt_tracker_ros.models.builder import build_model
+
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    model_config = from_dict(ModelConfig, state["config"]["model"], where="checkpoint.model")
+    model = build_model(model_config)
+    model.load_state_dict(state["model"])
+    return model.eval(), state

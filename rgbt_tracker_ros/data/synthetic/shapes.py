@@ -18,7 +18,8 @@ def unit_mask(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     if shape == "ellipse":
         return x * x + y * y <= 1.0
     if shape == "rounded":
-        return x**4 + y**4 <= 1.0
+        x2, y2 = x * x, y * y
+        return x2 * x2 + y2 * y2 <= 1.0
     if shape == "rectangle":
         return (np.abs(x) <= 1.0) & (np.abs(y) <= 1.0)
     if shape == "person":

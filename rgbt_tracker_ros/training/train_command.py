@@ -1,0 +1,42 @@
+"""`rgbt-tracker train --config FILE`: train a model; also runs under torchrun for several GPUs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from rgbt_tracker_ros.common.config_io import load_yaml_config
+from rgbt_tracker_ros.common.errors import InputError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="training config YAML (see config/training/)")
+    parser.add_argument("--resume", default="", help="checkpoint to resume from (e.g. runs/student/last.pt)")
+    parser.add_argument("--output-dir", default="", help="override run.output_dir")
+    parser.add_argument("--epochs", type=int, default=0, help="override optim.epochs")
+    parser.add_argument("--device", default="", help="override run.device (auto, cpu, cuda)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rgbt_tracker_ros.training.config import TrainConfig
+    from rgbt_tracker_ros.training.trainer import Trainer
+
+    try:
+        config = load_yaml_config(TrainConfig, args.config)
+        run_cfg = config.run
+        if args.resume:
+            run_cfg = dataclasses.replace(run_cfg, resume=args.resume)
+        if args.output_dir:
+            run_cfg = dataclasses.replace(run_cfg, output_dir=args.output_dir)
+        if args.device:
+            run_cfg = dataclasses.replace(run_cfg, device=args.device)
+        optim = dataclasses.replace(config.optim, epochs=args.epochs) if args.epochs else config.optim
+        config = dataclasses.replace(config, run=run_cfg, optim=optim)
+        best = Trainer(config).fit()
+    except InputError as exc:
+        print(f"rgbt-tracker train: {exc}", file=sys.stderr)
+        return 2
+    if best is not None:
+        print(f"best checkpoint: {best}", file=sys.stderr)
+    return 0
