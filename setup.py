@@ -10,7 +10,7 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={PACKAGE: ["weights/*/*.json", "weights/*/*.onnx"]},
+    package_data={PACKAGE: ["weights/*/*.json", "weights/*/*.onnx", "weights/*/*.pt"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),

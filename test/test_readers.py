@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -236,19 +235,13 @@ def test_truncated_image_fails_when_read(tmp_path):
 
 
 def test_natural_key():
-    assert sorted(["10.png", "9.png", "v100.jpg", "v20.jpg"], key=natural_key) == ["9.png", "10.png", "v20.jpg", "v100.jpg"]
+    names = ["10.png", "9.png", "v100.jpg", "v20.jpg"]
+    assert sorted(names, key=natural_key) == ["9.png", "10.png", "v20.jpg", "v100.jpg"]
 
 
-def _real_data_root() -> Path:
-    configured = os.environ.get("RGBT_REAL_DATA")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-
-
-@pytest.mark.skipif(not _real_data_root().is_dir(), reason="real thermal sequences not available")
-def test_real_thermal_sequences():
-    sequences = load_sequences(_real_data_root())
+def test_real_thermal_sequences(real_data):
+    # Read in place from the shared folder (never copied into the repository); skipped without it.
+    sequences = load_sequences(real_data)
     by_name = {s.name: s for s in sequences}
     assert {"ptbtir_airplane_tir_only", "vottir_birds_tir_only"} <= set(by_name)
     airplane = by_name["ptbtir_airplane_tir_only"]

@@ -191,3 +191,31 @@ def test_write_sequence_folder(tmp_path, bits):
     assert np.array_equal(visible, sequence.visible[1])
     rows = np.loadtxt(folder / "groundtruth.txt", delimiter=",")
     np.testing.assert_allclose(rows, sequence.groundtruth, atol=1e-3)
+
+
+def test_procedural_textures_stand_in_when_no_package_ships_images(monkeypatch):
+    from rgbt_tracker_ros.data.synthetic import textures
+
+    monkeypatch.setattr(textures, "texture_files", lambda: [])
+    textures.texture_library.cache_clear()
+    _clear_caches()
+    try:
+        library = textures.texture_library()
+        assert len(library) > 1 and all(t.shape[2] == 3 for t in library)
+        visible, thermal = make_sequence(0, SMALL).frame(3)
+        assert visible.shape == (120, 160, 3) and thermal.dtype == np.uint16
+    finally:
+        monkeypatch.undo()
+        textures.texture_library.cache_clear()
+        _clear_caches()
+
+
+def test_sequence_pickles_small():
+    import pickle
+
+    sequence = make_sequence(9, SMALL)
+    sequence.visible[0]
+    data = pickle.dumps(sequence)
+    assert len(data) < 200_000
+    restored = pickle.loads(data)
+    assert np.array_equal(restored.thermal[4], sequence.thermal[4])

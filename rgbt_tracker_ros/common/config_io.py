@@ -49,9 +49,11 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise InputError(f"{where}: expected a mapping, got {value!r}")
         return dict(value)
-    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{where}: expected a number, got {value!r}")
         return float(value)
-    if hint in (int, str, bool) and not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+    if hint in (int, str, bool) and (not isinstance(value, hint) or (hint is int and isinstance(value, bool))):
         raise InputError(f"{where}: expected {hint.__name__}, got {value!r}")
     return value
 

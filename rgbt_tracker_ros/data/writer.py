@@ -51,7 +51,7 @@ def write_sequence_folder(
     if thermal_bits not in (None, 8, 16):
         raise InputError(f"thermal_bits must be 8, 16 or None, got {thermal_bits}")
     folder = Path(directory)
-    cameras = [(name, source) for name, source in (("visible", sequence.visible), ("infrared", sequence.thermal)) if source is not None]
+    cameras = [(n, s) for n, s in (("visible", sequence.visible), ("infrared", sequence.thermal)) if s is not None]
     for name, _ in cameras:
         (folder / name).mkdir(parents=True, exist_ok=True)
     for index in tqdm(range(len(sequence)), desc=f"writing {sequence.name}", disable=not progress, unit="frame"):

@@ -12,6 +12,7 @@ Exit codes: 0 done; 2 bad input (one line on stderr).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -28,8 +29,10 @@ VISIBLE_SIZE = (640, 480)  # (width, height), RGB uint8
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, metavar="PATH", help="model folder or model.json; default: the shipped student")
-    parser.add_argument("--runs", type=int, default=5, help="repetitions; each figure is their median (default %(default)s)")
+    parser.add_argument("--model", default=None, metavar="PATH",
+                        help="model folder or model.json; default: the shipped student")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="repetitions; each figure is their median (default %(default)s)")
     parser.add_argument("--steps", type=int, default=200, help="timed calls per run (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls before each run (default %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default %(default)s)")
@@ -39,21 +42,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    human = sys.stderr if args.json else sys.stdout
+    stdout = sys.stdout
+    human = sys.stderr if args.json else stdout
+    # With --json, anything else printing to stdout is sent to stderr: stdout holds the JSON alone.
+    redirect = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     try:
-        report = benchmark(args)
+        with redirect:
+            report = benchmark(args)
     except InputError as exc:
         print(f"rgbt-tracker bench: error: {exc}", file=sys.stderr)
         return 2
     print_summary(report, human)
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps(report), file=stdout)
     return 0
 
 
 def benchmark(args: argparse.Namespace) -> dict:
     from rgbt_tracker_ros.tracking.config import TrackerConfig, parse_providers
-    from rgbt_tracker_ros.tracking.flops import model_cost
     from rgbt_tracker_ros.tracking.model_bundle import SEARCH_INPUTS, SEARCH_OUTPUTS
     from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
     from rgbt_tracker_ros.tracking.tracker import RGBTTracker
@@ -67,11 +73,13 @@ def benchmark(args: argparse.Namespace) -> dict:
     config = TrackerConfig(model=args.model, providers=parse_providers(args.providers), threads=args.threads)
     tracker = RGBTTracker(config)
     bundle = tracker.model
-    cost = model_cost(bundle.template_file, bundle.search_file)
+    cost = _model_cost(bundle)
 
     # The search graph alone, on the provider the tracker ended up with (no second round of fallbacks).
     step_config = dataclasses.replace(config, providers=(tracker.provider,))
-    search = create_session(bundle.search_file, resolve_providers(step_config), config.threads, SEARCH_INPUTS, SEARCH_OUTPUTS)
+    search = create_session(
+        bundle.search_file, resolve_providers(step_config), config.threads, SEARCH_INPUTS, SEARCH_OUTPUTS
+    )
     feeds = _random_search_inputs(search)
     step = [_time_calls(lambda: search.run(None, feeds), args.steps, args.warmup) for _ in range(args.runs)]
 
@@ -99,6 +107,7 @@ def benchmark(args: argparse.Namespace) -> dict:
         "gmacs": cost["gmacs"],
         "other_gflops_not_counted": cost["other_gflops_not_counted"],
         "template_gflops": cost["template_gflops"],
+        "macs_by_op": cost.get("macs_by_op"),
         "step_ms_p50": median_of(step, "p50"),
         "step_ms_p95": median_of(step, "p95"),
         "frame_ms_p50": frame_p50,
@@ -112,7 +121,18 @@ def benchmark(args: argparse.Namespace) -> dict:
         "last_run_states": states,
         "load_average_1min": {"before": load_before, "after": _load_average()},
         "cpu_count": os.cpu_count(),
-    }
+    } | ({"note": cost["note"]} if "note" in cost else {})
+
+
+def _model_cost(bundle) -> dict:
+    """Params / GFLOPs from the ONNX graphs; None where the `onnx` package is absent (robot installs
+    carry only the runtime requirements, and the latency figures are what matter there)."""
+    try:
+        from rgbt_tracker_ros.tracking.flops import model_cost
+    except ImportError:
+        keys = ("params", "params_template_graph", "gflops", "gmacs", "other_gflops_not_counted", "template_gflops")
+        return {key: None for key in keys} | {"note": "install the onnx package to count params and FLOPs"}
+    return model_cost(bundle.template_file, bundle.search_file)
 
 
 @dataclass(frozen=True)
@@ -157,7 +177,9 @@ def _random_search_inputs(session) -> dict[str, np.ndarray]:
     feeds = {}
     for node in session.get_inputs():
         if not all(isinstance(d, int) and d > 0 for d in node.shape):
-            raise InputError(f"search graph input {node.name} has a dynamic shape {node.shape}; the contract needs static shapes")
+            raise InputError(
+                f"search graph input {node.name} has a dynamic shape {node.shape}; the contract needs static shapes"
+            )
         if node.name == "template_features":
             feeds[node.name] = rng.standard_normal(node.shape).astype(np.float32)
         else:
@@ -196,7 +218,8 @@ class MovingTarget:
         vy, vx = np.mgrid[0:vh, 0:vw].astype(np.float32)
         grey = 90.0 + 40.0 * np.sin(vx / 31.0 + vy / 47.0)
         self._visible_bg = [
-            np.clip(np.dstack([grey, grey * 0.9, grey * 0.8]) + rng.normal(0.0, 8.0, (vh, vw, 3)), 0, 255).astype(np.uint8)
+            np.clip(np.dstack([grey, grey * 0.9, grey * 0.8]) + rng.normal(0.0, 8.0, (vh, vw, 3)), 0, 255)
+            .astype(np.uint8)
             for _ in range(3)
         ]
         s = self.SIDE
@@ -236,9 +259,13 @@ def print_summary(report: dict, out) -> None:
     load = report["load_average_1min"]
     print(f"model {report['model']} {report['model_version']} on {report['provider']}, "
           f"{report['threads']} threads", file=out)
-    print(f"params {report['params']:,} (search graph; template graph {report['params_template_graph']:,})", file=out)
-    print(f"GFLOPs per tracking step {report['gflops']:.3f} (Conv/ConvTranspose/MatMul/Gemm, 2 per MAC; "
-          f"element-wise {report['other_gflops_not_counted']:.4f} not counted)", file=out)
+    if report["gflops"] is None:
+        print(f"params / GFLOPs not counted: {report.get('note')}", file=out)
+    else:
+        print(f"params {report['params']:,} (search graph; template graph {report['params_template_graph']:,})",
+              file=out)
+        print(f"GFLOPs per tracking step {report['gflops']:.3f} (Conv/ConvTranspose/MatMul/Gemm, 2 per MAC; "
+              f"element-wise {report['other_gflops_not_counted']:.4f} not counted)", file=out)
     print(f"search step  p50 {report['step_ms_p50']:.2f} ms  p95 {report['step_ms_p95']:.2f} ms", file=out)
     print(f"full frame   p50 {report['frame_ms_p50']:.2f} ms  p95 {report['frame_ms_p95']:.2f} ms  "
           f"({report['fps']:.1f} fps; 640x512 uint16 thermal + 640x480 RGB in, box out)", file=out)

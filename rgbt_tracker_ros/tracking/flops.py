@@ -14,7 +14,7 @@ from math import prod
 from pathlib import Path
 
 import onnx
-from onnx import numpy_helper, shape_inference
+from onnx import shape_inference
 
 from rgbt_tracker_ros.common.errors import InputError
 

@@ -24,11 +24,14 @@ MODALITIES = ("rgbt", "visible", "thermal")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--sequence", type=Path, metavar="DIR", help="sequence folder (GTOT, RGBT234, LasHeR, VTUAV layouts)")
+    source.add_argument("--sequence", type=Path, metavar="DIR",
+                        help="sequence folder (GTOT, RGBT234, LasHeR, VTUAV or plain layout)")
     source.add_argument("--synthetic", type=int, metavar="SEED", help="a built-in synthetic sequence instead")
     parser.add_argument("--output", type=Path, required=True, metavar="FILE", help="where to write the boxes")
-    parser.add_argument("--model", default=None, metavar="PATH", help="model folder or model.json; default: the shipped student")
-    parser.add_argument("--modality", choices=MODALITIES, default="rgbt", help="what the tracker is fed (default %(default)s)")
+    parser.add_argument("--model", default=None, metavar="PATH",
+                        help="model folder or model.json; default: the shipped student")
+    parser.add_argument("--modality", choices=MODALITIES, default="rgbt",
+                        help="what the tracker is fed (default %(default)s)")
     parser.add_argument("--init", default=None, metavar="X,Y,W,H",
                         help="initial box on frame 0; default: the first annotated frame and its ground truth")
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default %(default)s)")
@@ -44,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"rgbt-tracker track: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"rgbt-tracker track: error: {exc.strerror or exc}: {exc.filename or args.output}", file=sys.stderr)
+        print(f"rgbt-tracker track: error: {exc.strerror or exc}: {exc.filename or args.output}",
+              file=sys.stderr)
         return 2
 
 

@@ -80,8 +80,12 @@ class RGBTTracker:
 
         z, s = self.model.template_size, self.model.search_size
         h, w = self.model.feature_size
-        self._check_input_shapes(self._template_session, {"template_visible": (1, 3, z, z), "template_thermal": (1, 1, z, z)})
-        self._check_input_shapes(self._search_session, {"search_visible": (1, 3, s, s), "search_thermal": (1, 1, s, s)})
+        self._check_input_shapes(
+            self._template_session, {"template_visible": (1, 3, z, z), "template_thermal": (1, 1, z, z)}
+        )
+        self._check_input_shapes(
+            self._search_session, {"search_visible": (1, 3, s, s), "search_thermal": (1, 1, s, s)}
+        )
 
         hann = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
         self._hann_term = (config.hann_weight * hann / max(float(hann.max()), 1e-12)).astype(np.float32)
@@ -98,9 +102,15 @@ class RGBTTracker:
             "search_visible": np.empty((1, 3, s, s), dtype=np.float32),
             "search_thermal": np.empty((1, 1, s, s), dtype=np.float32),
         }
+        self._search_outputs = list(SEARCH_OUTPUTS)
         self._target: _Target | None = None
 
     # ------------------------------------------------------------------ public API
+
+    @property
+    def name(self) -> str:
+        """The model's name (what evaluation reports call this tracker)."""
+        return self.model.name
 
     @property
     def initialized(self) -> bool:
@@ -128,7 +138,7 @@ class RGBTTracker:
         window = CropWindow.around(box, self.model.template_factor, self.model.template_size)
         self._fill(visible, thermal, window, homography,
                    self._template_inputs["template_visible"], self._template_inputs["template_thermal"])
-        features = self._template_session.run(list(TEMPLATE_OUTPUTS), self._template_inputs)[0]
+        features = self._template_session.run([TEMPLATE_OUTPUTS[0]], self._template_inputs)[0]
         self._target = _Target(
             features=np.ascontiguousarray(features),
             frame_size=frame_size,
@@ -157,7 +167,7 @@ class RGBTTracker:
         window = CropWindow(cx, cy, side, self.model.search_size)
         self._fill(visible, thermal, window, target.thermal_to_visible,
                    self._search_inputs["search_visible"], self._search_inputs["search_thermal"])
-        score, size, offset = self._search_session.run(list(SEARCH_OUTPUTS), self._search_inputs)
+        score, size, offset = self._search_session.run(self._search_outputs, self._search_inputs)
         prediction, confidence = self._decode(score[0, 0], size[0], offset[0], window)
         return self._update(target, prediction, confidence)
 

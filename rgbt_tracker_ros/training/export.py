@@ -22,6 +22,7 @@ IR_VERSION = 10  # onnxruntime 1.31 rejects newer IR versions
 TEMPLATE_INPUTS = ("template_visible", "template_thermal")
 SEARCH_INPUTS = ("template_features", "search_visible", "search_thermal")
 SEARCH_OUTPUTS = ("score", "size", "offset")
+WEIGHTS_FILE = "student.pt"
 
 
 def _example_inputs(config: ModelConfig, generator: torch.Generator):
@@ -76,6 +77,8 @@ def export_student(model: SingleStreamStudent, out_dir: Path, name: str = "stude
     }
     path = out_dir / "model.json"
     path.write_text(json.dumps(metadata, indent=2) + "\n")
+    # The PyTorch weights travel with the ONNX files (small), so anyone can re-check or fine-tune them.
+    torch.save({"model": model.state_dict(), "config": {"model": asdict(config), "name": name}}, out_dir / WEIGHTS_FILE)
     return path
 
 

@@ -66,8 +66,8 @@ class SyntheticScene:
     def __init__(self, seed: int, config: SyntheticConfig):
         self.seed = seed
         self.config = config
-        self.textures = texture_library()
-        self.plan: ScenePlan = plan_scene(seed, config, len(self.textures))
+        # Textures are not kept here (they are per process), so a pickled sequence stays small.
+        self.plan: ScenePlan = plan_scene(seed, config, len(texture_library()))
 
     def __len__(self) -> int:
         return self.plan.length
@@ -76,7 +76,7 @@ class SyntheticScene:
         key = (self.seed, self.config)
         assets = _ASSETS.get(key)
         if assets is None:
-            assets = build_assets(self.seed, self.config, self.plan, self.textures)
+            assets = build_assets(self.seed, self.config, self.plan, texture_library())
             _ASSETS.put(key, assets)
         return assets
 

@@ -254,7 +254,8 @@ def plan_scene(seed: int, config: SyntheticConfig, texture_count: int) -> SceneP
     # Target.
     size = _target_size(rng, config, n)
     path = _target_path(rng, config, size)
-    shape = str(rng.choice(["ellipse", "rounded", "person"] if size[0, 0] < 0.8 * size[0, 1] else ["ellipse", "rounded"]))
+    tall = size[0, 0] < 0.8 * size[0, 1]  # the person silhouette only for upright targets
+    shape = str(rng.choice(["ellipse", "rounded", "person"] if tall else ["ellipse", "rounded"]))
     cold = rng.random() < config.cold_target_probability
     contrast0 = _uniform(rng, config.target_contrast) * (-1.0 if cold else 1.0)
     contrast = np.full(n, contrast0)

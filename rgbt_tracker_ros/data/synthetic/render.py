@@ -168,7 +168,9 @@ def render_frame(
     return _visible(config, plan, assets, index, rng), _thermal(config, plan, assets, index, rng)
 
 
-def _visible(config: SyntheticConfig, plan: ScenePlan, assets: SceneAssets, index: int, rng: np.random.Generator) -> np.ndarray:
+def _visible(
+    config: SyntheticConfig, plan: ScenePlan, assets: SceneAssets, index: int, rng: np.random.Generator
+) -> np.ndarray:
     width, height = config.width, config.height
     # The view moves over the canvas by whole pixels: a copy instead of a resampling warp, which is
     # the most expensive step otherwise; objects keep their sub-pixel positions.
@@ -192,7 +194,9 @@ def _visible(config: SyntheticConfig, plan: ScenePlan, assets: SceneAssets, inde
     return cv2.addWeighted(frame, gain, _noise(rng, height, width, 3), sigma, black, dtype=cv2.CV_8U)
 
 
-def _thermal(config: SyntheticConfig, plan: ScenePlan, assets: SceneAssets, index: int, rng: np.random.Generator) -> np.ndarray:
+def _thermal(
+    config: SyntheticConfig, plan: ScenePlan, assets: SceneAssets, index: int, rng: np.random.Generator
+) -> np.ndarray:
     width, height = config.thermal_resolution
     sx, sy = width / config.width, height / config.height
     cx, cy = plan.camera[index]

@@ -1,0 +1,23 @@
+"""Shared test fixtures: where the repository and the real sequences are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The two real thermal sequences (read in place, never copied); tests skip without them."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real sequences not found at {REAL_DATA}")
+    return REAL_DATA

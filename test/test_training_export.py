@@ -1,0 +1,96 @@
+"""A tiny real training run (two epochs of a few steps), resume, export and the ONNX/PyTorch parity check."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from rgbt_tracker_ros.models.builder import build_model
+from rgbt_tracker_ros.models.config import ModelConfig
+from rgbt_tracker_ros.training.export import (
+    WEIGHTS_FILE, check_parity, export_student, random_inputs, real_inputs,
+)
+
+TINY_CONFIG = """
+name: tiny
+data:
+  sources: [{kind: synthetic, count: 20}]
+  val_sequences: 2
+  val_pairs: 8
+  synthetic_width: 160
+  synthetic_height: 128
+  synthetic_length: 20
+optim: {batch_size: 4, epochs: 2, steps_per_epoch: 2, warmup_steps: 1}
+run: {output_dir: OUT, workers: 0, threads: 1}
+"""
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    config = out / "tiny.yaml"
+    config.write_text(TINY_CONFIG.replace("OUT", str(out / "run")))
+    proc = _cli("train", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out, config
+
+
+def test_training_writes_checkpoints_history_and_plot(trained_run):
+    out, _ = trained_run
+    run = out / "run"
+    assert {"best.pt", "last.pt", "history.jsonl", "training.png", "config.json"} <= {p.name for p in run.iterdir()}
+    history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert all(np.isfinite(h["val_loss"]) for h in history)
+
+
+def test_resume_continues_from_the_checkpoint(trained_run):
+    out, config = trained_run
+    proc = _cli("train", "--config", str(config), "--resume", str(out / "run" / "last.pt"), "--epochs", "3")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    history = [json.loads(line) for line in (out / "run" / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert history[2]["step"] == 6
+
+
+def test_export_command_checks_parity(trained_run, tmp_path):
+    out, _ = trained_run
+    proc = _cli("export", "--checkpoint", str(out / "run" / "best.pt"), "--output", str(tmp_path / "model"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "max |ONNX - PyTorch|" in proc.stdout
+    meta = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert meta["search_size"] == 160 and meta["files"] == {"template": "template.onnx", "search": "search.onnx"}
+
+
+def test_export_rejects_a_missing_checkpoint(tmp_path):
+    proc = _cli("export", "--checkpoint", str(tmp_path / "none.pt"), "--output", str(tmp_path / "m"))
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_parity_check_fails_when_the_graph_does_not_match(tmp_path):
+    torch.manual_seed(0)
+    model = build_model(ModelConfig())
+    export_student(model, tmp_path)
+    assert check_parity(model, tmp_path, random_inputs(model.config, 1)) < 1e-4
+    other = build_model(ModelConfig())  # different random weights
+    with pytest.raises(AssertionError, match="differs from PyTorch"):
+        check_parity(other, tmp_path, random_inputs(model.config, 1))
+
+
+def test_shipped_model_matches_its_pytorch_weights(repo_root):
+    """The default model in weights/student: its ONNX graphs against the PyTorch weights shipped beside them."""
+    from rgbt_tracker_ros.common.config_io import from_dict
+
+    folder = repo_root / "rgbt_tracker_ros" / "weights" / "student"
+    state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=False)
+    model = build_model(from_dict(ModelConfig, state["config"]["model"]))
+    model.load_state_dict(state["model"])
+    inputs = random_inputs(model.config, 2) + real_inputs(model.config, 2)
+    assert check_parity(model, folder, inputs, tolerance=1e-3) < 1e-3
