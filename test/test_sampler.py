@@ -19,7 +19,7 @@ def _square_sequence(n=10, size=96, thermal_dtype=np.uint16):
 
 
 def _sampler(sequences, **overrides):
-    config = SamplerConfig(**{"negative_prob": 0.0, "visible_dropout": 0.0, "thermal_dropout": 0.0,
+    config = SamplerConfig(**{"negative_prob": 0.0, "visible_dropout": 0.0, "thermal_dropout": 0.0, "grey_pair_prob": 0.0,
                               "flip_prob": 0.0, **overrides})
     return PairSampler([(sequences.__getitem__, len(sequences), 1.0)], config)
 
@@ -72,3 +72,12 @@ def test_unannotated_sources_are_an_error():
     seq.groundtruth[:] = np.nan
     with pytest.raises(RuntimeError, match="no annotated frames"):
         _sampler([seq]).sample(np.random.default_rng(0))
+
+
+def test_grey_pair_feeds_grey_visible_to_both_inputs():
+    sampler = _sampler([_square_sequence()], grey_pair_prob=1.0)
+    pair = sampler.sample(np.random.default_rng(4))
+    assert np.array_equal(pair.search_visible[..., 1], pair.search_thermal)
+    x, y, w, h = pair.box.astype(int)
+    # the red square is darker than... its grey value comes from the visible image, not the thermal counts
+    assert abs(int(pair.search_thermal[y + h // 2, x + w // 2]) - int(0.299 * 200 + 0.587 * 50 + 0.114 * 50)) <= 2

@@ -39,6 +39,8 @@ class SamplerConfig:
     negative_prob: float = 0.08       # search crop without the target (confidence calibration)
     visible_dropout: float = 0.25     # visible replaced by thermal (camera blind), per sample
     thermal_dropout: float = 0.1      # thermal replaced by grey visible
+    grey_pair_prob: float = 0.15      # both inputs = grey visible: textured single-channel tracking,
+                                      # closer to real thermal people than the smooth synthetic thermal
     grey_prob: float = 0.1
     flip_prob: float = 0.5
     min_box: float = 6.0              # skip annotations smaller than this (pixels)
@@ -158,6 +160,9 @@ class PairSampler:
             tv, sv = (cv2.cvtColor(a, cv2.COLOR_GRAY2RGB) for a in (tt, st))
         elif draw < c.visible_dropout + c.thermal_dropout:
             tt, st = (cv2.cvtColor(a, cv2.COLOR_RGB2GRAY) for a in (tv, sv))
+        elif draw < c.visible_dropout + c.thermal_dropout + c.grey_pair_prob:
+            tt, st = (cv2.cvtColor(a, cv2.COLOR_RGB2GRAY) for a in (tv, sv))
+            tv, sv = (cv2.cvtColor(a, cv2.COLOR_GRAY2RGB) for a in (tt, st))
         return TrainingPair(tv, tt, sv, st, box, has_target)
 
     def _negative_crop(self, box, rng):
