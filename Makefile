@@ -3,13 +3,14 @@ SHELL := /bin/bash
 VENV := .venv/bin
 ROS_ENV := source scripts/ros_env.sh &&
 
-.PHONY: env demo test train-student export-student eval bench
+.PHONY: env demo test train-student export-student eval bench node-bench
 
 env:
 	@scripts/setup_env.sh
 
+# Player, tracker node and service initialisation as separate processes over DDS on localhost.
 demo: env
-	@$(VENV)/rgbt-tracker track --synthetic 1000000 --output outputs/demo/track.txt
+	@$(ROS_ENV) $(VENV)/rgbt-tracker demo --output-dir outputs/demo
 
 test: env
 	@$(ROS_ENV) $(VENV)/python -m pytest -q test
@@ -23,3 +24,7 @@ eval: env
 
 bench: env
 	$(VENV)/rgbt-tracker bench
+
+# The running node at 30 Hz (640x480 rgb8 + 640x512 mono16): latency, rate, drops, CPU, memory.
+node-bench: env
+	@$(ROS_ENV) $(VENV)/rgbt-tracker node-bench

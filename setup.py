@@ -39,6 +39,7 @@ setup(
     entry_points={
         "console_scripts": [
             f"rgbt-tracker = {PACKAGE}.cli:main",
+            f"tracker_node = {PACKAGE}.ros.tracker_node:main",
         ],
     },
 )

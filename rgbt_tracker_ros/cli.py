@@ -14,6 +14,10 @@ SUBCOMMANDS = {
     "bench": ("rgbt_tracker_ros.evaluation.bench_command", "parameters, GFLOPs and latency of the student"),
     "train": ("rgbt_tracker_ros.training.train_command", "train a model from a config file"),
     "export": ("rgbt_tracker_ros.training.export_command", "export a checkpoint to ONNX and check it"),
+    "play": ("rgbt_tracker_ros.ros.play_command", "publish a sequence as the two camera topics (ROS 2)"),
+    "demo": ("rgbt_tracker_ros.ros.demo", "player + tracker node over DDS, init by service, PR/SR and a video"),
+    "node-bench": ("rgbt_tracker_ros.evaluation.node_bench", "latency, rate, CPU and memory of the running node"),
+    "register": ("rgbt_tracker_ros.ros.registration", "thermal-to-visible homography from point pairs"),
 }
 
 

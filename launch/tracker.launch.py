@@ -1,0 +1,62 @@
+"""Launch the RGB-T tracker node.
+
+    ros2 launch rgbt_tracker_ros tracker.launch.py \
+        visible_topic:=/camera/color/image_raw thermal_topic:=/thermal/image_raw
+
+Arguments: namespace, visible_topic, thermal_topic, params_file (default: the shipped
+config/tracker.yaml), model (a model folder; empty keeps the params file's, by default the shipped
+student). Fast DDS is pointed at the shipped shared-memory profile (config/fastdds_shm.xml): the
+default 512 KiB segment is smaller than one camera frame.
+"""
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+PACKAGE = "rgbt_tracker_ros"
+EXECUTABLE = "tracker_node"
+NODE_NAME = "rgbt_tracker"
+
+
+def _tracker_node(context):
+    parameters = [LaunchConfiguration("params_file").perform(context)]
+    model = LaunchConfiguration("model").perform(context)
+    if model:  # only when given: an empty argument must not clear the params file's model
+        parameters.append({"model": model})
+    return [
+        Node(
+            package=PACKAGE,
+            executable=EXECUTABLE,
+            name=NODE_NAME,
+            namespace=LaunchConfiguration("namespace"),
+            parameters=parameters,
+            remappings=[
+                ("visible/image", LaunchConfiguration("visible_topic")),
+                ("thermal/image", LaunchConfiguration("thermal_topic")),
+            ],
+            output="screen",
+            emulate_tty=True,
+        )
+    ]
+
+
+def generate_launch_description():
+    share = get_package_share_directory(PACKAGE)
+    params_file = os.path.join(share, "config", "tracker.yaml")
+    profile = os.path.join(share, "config", "fastdds_shm.xml")
+    return LaunchDescription([
+        DeclareLaunchArgument("namespace", default_value="", description="namespace of the node and its topics"),
+        DeclareLaunchArgument("visible_topic", default_value="visible/image",
+                              description="visible camera topic (sensor_msgs/Image)"),
+        DeclareLaunchArgument("thermal_topic", default_value="thermal/image",
+                              description="thermal camera topic (sensor_msgs/Image)"),
+        DeclareLaunchArgument("params_file", default_value=params_file, description="node parameters (YAML)"),
+        DeclareLaunchArgument("model", default_value="",
+                              description="model folder (model.json + ONNX); empty: the params file's model"),
+        SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", profile),
+        OpaqueFunction(function=_tracker_node),
+    ])

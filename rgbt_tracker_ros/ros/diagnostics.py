@@ -1,0 +1,216 @@
+"""The node's health as one diagnostic_msgs/DiagnosticStatus: numbers in, level and a sentence out.
+
+`Counters` accumulates what the node counts and measures and takes a `Health` snapshot of it each
+tick; `assess` decides the level and the message from a snapshot (plain data, testable without
+ROS); `to_status` turns the snapshot into the message published on /diagnostics at 1 Hz.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rgbt_tracker_ros.ros import state as state_codes
+from rgbt_tracker_ros.ros.pairing import CAMERAS, ApproximateTimePairer
+
+OK, WARN, ERROR = 0, 1, 2
+RECENT_S = 5.0  # how long a rejected frame or a time reset keeps the status at WARN
+
+
+class LatencyWindow:
+    """The last `size` latency samples (ms) and their percentiles."""
+
+    def __init__(self, size: int = 300):
+        self._samples: deque[float] = deque(maxlen=size)
+
+    def add(self, ms: float) -> None:
+        self._samples.append(float(ms))
+
+    def percentile(self, pct: float) -> float | None:
+        return float(np.percentile(np.fromiter(self._samples, float), pct)) if self._samples else None
+
+
+class RateMeter:
+    """Rate of a monotonically increasing counter between successive `update` calls."""
+
+    def __init__(self, now: float):
+        self._last_value = 0
+        self._last_time = now
+        self.rate = 0.0
+        self.delta = 0
+
+    def update(self, value: int, now: float) -> float:
+        elapsed = now - self._last_time
+        self.delta = value - self._last_value
+        self.rate = self.delta / elapsed if elapsed > 0 else 0.0
+        self._last_value, self._last_time = value, now
+        return self.rate
+
+
+def _per_camera() -> dict:
+    return dict.fromkeys(CAMERAS, 0)
+
+
+@dataclass
+class Health:
+    """What the node knows about itself at one diagnostics tick."""
+
+    model: str = ""
+    provider: str = ""
+    homography: str = "default (scaling onto the visible size)"
+    input_hz: dict = field(default_factory=_per_camera)
+    seen: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, False))
+    silent: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, True))
+    topics: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, ""))
+    pair_hz: float = 0.0
+    processed_hz: float = 0.0
+    skew_ms: float | None = None           # mean |stamp difference| of the pairs since the last tick
+    unpaired: dict = field(default_factory=_per_camera)
+    dropped_pairs: int = 0
+    new_dropped_pairs: int = 0              # since the last tick
+    bad_frames: dict = field(default_factory=_per_camera)
+    recent_bad_input: str = ""              # the latest rejection, while it is recent; "" otherwise
+    backwards: dict = field(default_factory=_per_camera)
+    recent_backwards: str = ""              # camera whose stamps went back recently; "" otherwise
+    duplicates: dict = field(default_factory=_per_camera)  # frames repeating the previous stamp (dropped)
+    new_duplicates: int = 0                 # since the last tick
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_warn_ms: float = 50.0
+    state: int = 0                          # the ~/state byte of the last processed frame
+    score: float = 0.0
+    debug_images: int = 0
+
+
+class Counters:
+    """The node's counters and windows behind /diagnostics (the node guards them with its lock)."""
+
+    def __init__(self, now: float):
+        self.received = dict.fromkeys(CAMERAS, 0)
+        self.rejected = dict.fromkeys(CAMERAS, 0)
+        self.last_rejection: tuple[float, str] | None = None
+        self.last_backwards: tuple[float, str] | None = None
+        self.processed = 0
+        self.dropped = 0
+        self.debug_images = 0
+        self.skew_sum_ms, self.skew_count = 0.0, 0
+        self.state, self.score = 0, 0.0
+        self.latency = LatencyWindow()
+        self._meters = {name: RateMeter(now) for name in (*CAMERAS, "pairs", "processed", "dropped", "duplicates")}
+
+    def health(self, now: float, pairer: ApproximateTimePairer, latency_warn_ms: float) -> Health:
+        stats = pairer.stats
+        pairs = stats.pairs + sum(stats.single.values())
+        for camera in CAMERAS:
+            self._meters[camera].update(self.received[camera], now)
+        self._meters["pairs"].update(pairs, now)
+        self._meters["processed"].update(self.processed, now)
+        self._meters["dropped"].update(self.dropped, now)
+        self._meters["duplicates"].update(sum(stats.duplicates.values()), now)
+        skew = self.skew_sum_ms / self.skew_count if self.skew_count else None
+        self.skew_sum_ms, self.skew_count = 0.0, 0
+        recent = (lambda event: event is not None and now - event[0] < RECENT_S)
+        return Health(
+            input_hz={c: self._meters[c].rate for c in CAMERAS},
+            seen={c: pairer.seen(c) for c in CAMERAS},
+            silent={c: pairer.silent(c, now) for c in CAMERAS},
+            pair_hz=self._meters["pairs"].rate,
+            processed_hz=self._meters["processed"].rate,
+            skew_ms=skew,
+            unpaired=dict(stats.unpaired),
+            dropped_pairs=self.dropped,
+            new_dropped_pairs=self._meters["dropped"].delta,
+            bad_frames=dict(self.rejected),
+            recent_bad_input=self.last_rejection[1] if recent(self.last_rejection) else "",
+            backwards=dict(stats.backwards),
+            duplicates=dict(stats.duplicates),
+            new_duplicates=self._meters["duplicates"].delta,
+            recent_backwards=self.last_backwards[1] if recent(self.last_backwards) else "",
+            latency_p50_ms=self.latency.percentile(50),
+            latency_p95_ms=self.latency.percentile(95),
+            latency_warn_ms=latency_warn_ms,
+            state=self.state,
+            score=self.score,
+            debug_images=self.debug_images,
+        )
+
+
+def assess(h: Health) -> tuple[int, str]:
+    """(level, message) a person understands: ERROR without input, WARN for anything degraded."""
+    if all(h.silent.values()):
+        if not any(h.seen.values()):
+            return ERROR, (f"no camera frames received yet on {h.topics['visible']} or {h.topics['thermal']}"
+                           " (check the topic names and the QoS)")
+        return ERROR, "both cameras are silent: no frames to track on"
+    warnings = []
+    for camera in CAMERAS:
+        other = "thermal" if camera == "visible" else "visible"
+        if h.silent[camera]:
+            never = "" if h.seen[camera] else f" (nothing received on {h.topics[camera]})"
+            warnings.append(f"{camera} camera silent{never}: tracking on {other} alone")
+    if h.recent_bad_input:
+        warnings.append(f"frames rejected: {h.recent_bad_input}")
+    if h.recent_backwards:
+        warnings.append(f"{h.recent_backwards} stamps went backwards: pairing and the buffer restarted")
+    if h.new_duplicates:
+        warnings.append(f"{h.new_duplicates} frames repeated their camera's previous stamp and were dropped")
+    if not any(h.silent.values()) and h.pair_hz == 0.0 and all(v > 0 for v in h.input_hz.values()):
+        warnings.append("frames arrive from both cameras but none pair: stamps further apart than sync.slop")
+    if h.new_dropped_pairs:
+        warnings.append(f"{h.new_dropped_pairs} pairs dropped in the last second (processing slower than input)")
+    if h.latency_p95_ms is not None and h.latency_p95_ms > h.latency_warn_ms:
+        warnings.append(f"latency p95 {h.latency_p95_ms:.0f} ms above {h.latency_warn_ms:g} ms")
+    if h.state & state_codes.STATE_MASK == state_codes.State.LOST:
+        warnings.append("target lost")
+    if warnings:
+        return WARN, "; ".join(warnings)
+    code = h.state & state_codes.STATE_MASK
+    if code == state_codes.State.IDLE:
+        return OK, f"idle: waiting for a target (~/init_target), {h.pair_hz:.1f} pairs/s"
+    return OK, f"{state_codes.describe(h.state)}, score {h.score:.2f}, {h.processed_hz:.1f} Hz processed"
+
+
+def to_status(h: Health, name: str, hardware_id: str):
+    """The DiagnosticStatus for one tick."""
+    from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+
+    level, message = assess(h)
+    values = [
+        ("state", state_codes.describe(h.state)),
+        ("state code", str(h.state)),
+        ("score", f"{h.score:.3f}"),
+        ("visible rate (Hz)", f"{h.input_hz['visible']:.1f}"),
+        ("thermal rate (Hz)", f"{h.input_hz['thermal']:.1f}"),
+        ("pair rate (Hz)", f"{h.pair_hz:.1f}"),
+        ("processed rate (Hz)", f"{h.processed_hz:.1f}"),
+        ("pairing skew (ms)", _ms(h.skew_ms)),
+        ("unpaired visible frames", str(h.unpaired["visible"])),
+        ("unpaired thermal frames", str(h.unpaired["thermal"])),
+        ("dropped pairs", str(h.dropped_pairs)),
+        ("rejected visible frames", str(h.bad_frames["visible"])),
+        ("rejected thermal frames", str(h.bad_frames["thermal"])),
+        ("last rejection", h.recent_bad_input or "none recently"),
+        ("visible stamps backwards", str(h.backwards["visible"])),
+        ("thermal stamps backwards", str(h.backwards["thermal"])),
+        ("visible duplicate stamps", str(h.duplicates["visible"])),
+        ("thermal duplicate stamps", str(h.duplicates["thermal"])),
+        ("latency p50 (ms)", _ms(h.latency_p50_ms)),
+        ("latency p95 (ms)", _ms(h.latency_p95_ms)),
+        ("execution provider", h.provider),
+        ("model", h.model),
+        ("thermal to visible", h.homography),
+        ("debug images published", str(h.debug_images)),
+    ]
+    return DiagnosticStatus(
+        level=bytes([level]),
+        name=name,
+        message=message,
+        hardware_id=hardware_id,
+        values=[KeyValue(key=k, value=v) for k, v in values],
+    )
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"

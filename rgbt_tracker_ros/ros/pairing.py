@@ -1,0 +1,197 @@
+"""Approximate-time pairing of visible and thermal frames by header stamp (pure Python, no rclpy).
+
+ROS 2's message_filters is not installable here, and the node needs less than it offers: the newest
+pair, at once. A frame that arrives is paired with the closest queued frame of the other camera
+within `slop`; frames older than an emitted pair are discarded (and counted), so nothing ever
+queues up behind the newest pair. Latency wins over the best possible match: a frame is not held
+back in case a closer partner arrives later.
+
+A camera silent for longer than `camera_timeout` (by arrival time) switches the other one to
+single-camera output: each of its frames comes out alone until the silent camera speaks again.
+When both were silent (start-up, a pause), the first frame gives the other camera camera_timeout
+to show up before single-camera output starts.
+A stamp older than the previous one from the same camera (a restarted bag, a simulator reset)
+clears both queues and is counted; the same stamp twice is dropped as a duplicate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+VISIBLE = "visible"
+THERMAL = "thermal"
+CAMERAS = (VISIBLE, THERMAL)
+
+
+@dataclass(frozen=True)
+class PairingSettings:
+    slop: float = 0.02            # s: largest stamp difference of a pair
+    queue_size: int = 4           # frames kept per camera while waiting for a partner
+    thermal_offset: float = 0.0   # s: added to thermal stamps before comparing (a known camera delay)
+    camera_timeout: float = 0.5   # s without frames from a camera before the other one goes on alone
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.slop) and self.slop >= 0.0):
+            raise ValueError(f"slop must be a finite number >= 0, got {self.slop!r}")
+        if isinstance(self.queue_size, bool) or not isinstance(self.queue_size, int) or self.queue_size < 1:
+            raise ValueError(f"queue_size must be an integer >= 1, got {self.queue_size!r}")
+        if not math.isfinite(self.thermal_offset):
+            raise ValueError(f"thermal_offset must be finite, got {self.thermal_offset!r}")
+        if not self.camera_timeout > 0.0:
+            raise ValueError(f"camera_timeout must be > 0, got {self.camera_timeout!r}")
+
+
+@dataclass(frozen=True)
+class Frame:
+    stamp_ns: int       # the header stamp as sent
+    payload: Any        # whatever the caller pairs (the node: image and header)
+    received: float     # arrival time, seconds on the caller's monotonic clock
+
+
+@dataclass(frozen=True)
+class Pair:
+    visible: Frame | None
+    thermal: Frame | None
+    skew_ns: int = 0    # |visible - (thermal + offset)|; 0 for a single-camera frame
+
+    @property
+    def stamp_ns(self) -> int:
+        """The pair's stamp: the visible frame's (boxes live in its pixels), else the thermal one's."""
+        return self.visible.stamp_ns if self.visible is not None else self.thermal.stamp_ns
+
+    @property
+    def complete(self) -> bool:
+        return self.visible is not None and self.thermal is not None
+
+    def frame(self, camera: str) -> Frame | None:
+        return self.visible if camera == VISIBLE else self.thermal
+
+
+@dataclass
+class PairingStats:
+    """Counters since start (never reset, so a reader can take differences)."""
+
+    frames: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))      # frames offered
+    unpaired: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))    # discarded without partner
+    single: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))      # emitted alone
+    duplicates: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))  # same stamp again
+    backwards: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))   # stamp went back: reset
+    pairs: int = 0
+
+
+class ApproximateTimePairer:
+    """Pairs frames of the two cameras; see the module docstring. Not thread-safe: one caller at a time."""
+
+    def __init__(self, settings: PairingSettings | None = None, now: float = 0.0):
+        self.settings = settings or PairingSettings()
+        self.stats = PairingStats()
+        self._queues: dict[str, deque[tuple[int, Frame]]] = {c: deque() for c in CAMERAS}
+        self._last_stamp: dict[str, int | None] = dict.fromkeys(CAMERAS)
+        # A camera that never sent anything counts as silent from the pairer's creation on.
+        self._last_arrival: dict[str, float] = dict.fromkeys(CAMERAS, now)
+        self._seen: dict[str, bool] = dict.fromkeys(CAMERAS, False)
+
+    # ------------------------------------------------------------------ public API
+
+    def update(self, settings: PairingSettings) -> None:
+        """New settings; queued frames beyond a smaller queue_size are discarded."""
+        self.settings = settings
+        for camera in CAMERAS:
+            self._trim(camera)
+
+    def add(self, camera: str, stamp_ns: int, payload: Any, now: float) -> Pair | None:
+        """Offer one frame; returns the pair (or single-camera frame) it completes, if any."""
+        if camera not in CAMERAS:
+            raise ValueError(f"camera must be one of {CAMERAS}, got {camera!r}")
+        other = THERMAL if camera == VISIBLE else VISIBLE
+        self.stats.frames[camera] += 1
+        if self.silent(camera, now) and self.silent(other, now):
+            # Input (re)starts after both were silent: give the other camera camera_timeout to show
+            # up before this one goes on alone.
+            self._last_arrival[other] = now
+        self._last_arrival[camera] = now
+        self._seen[camera] = True
+        key = self._aligned(camera, stamp_ns)
+        last = self._last_stamp[camera]
+        if last is not None and key == last:
+            self.stats.duplicates[camera] += 1
+            return None
+        if last is not None and key < last:
+            self.stats.backwards[camera] += 1
+            self.reset()
+        self._last_stamp[camera] = key
+        frame = Frame(int(stamp_ns), payload, now)
+
+        if self.silent(other, now):
+            self._discard(camera, key + 1)
+            self._discard(other, math.inf)
+            self.stats.single[camera] += 1
+            return self._make_pair(camera, frame, None, 0)
+
+        slop_ns = self._slop_ns()
+        # Partners older than this frame by more than slop can never pair: this camera only moves on.
+        self._discard(other, key - slop_ns)
+        match = None
+        for other_key, other_frame in self._queues[other]:
+            skew = abs(other_key - key)
+            if skew <= slop_ns and (match is None or skew < match[0]):
+                match = (skew, other_key, other_frame)
+        if match is None:
+            self._queues[camera].append((key, frame))
+            self._trim(camera)
+            return None
+        skew, other_key, other_frame = match
+        self._discard(camera, key)            # older frames of this camera: superseded by this pair
+        self._discard(other, other_key)       # older frames of the other camera, likewise
+        self._queues[other].popleft()         # the partner itself (now the oldest left)
+        self.stats.pairs += 1
+        return self._make_pair(camera, frame, other_frame, skew)
+
+    def silent(self, camera: str, now: float) -> bool:
+        """True if `camera` has sent nothing for longer than camera_timeout."""
+        return now - self._last_arrival[camera] > self.settings.camera_timeout
+
+    def seen(self, camera: str) -> bool:
+        """True once `camera` has sent at least one frame."""
+        return self._seen[camera]
+
+    def queued(self, camera: str) -> int:
+        return len(self._queues[camera])
+
+    def reset(self) -> None:
+        """Forget queued frames (counted as unpaired) and the last stamps (time starts over)."""
+        for camera in CAMERAS:
+            self._discard(camera, math.inf)
+            self._last_stamp[camera] = None
+
+    # ------------------------------------------------------------------ helpers
+
+    def _aligned(self, camera: str, stamp_ns: int) -> int:
+        if camera == THERMAL and self.settings.thermal_offset:
+            return int(stamp_ns) + int(round(self.settings.thermal_offset * 1e9))
+        return int(stamp_ns)
+
+    def _slop_ns(self) -> int:
+        return int(round(self.settings.slop * 1e9))
+
+    def _discard(self, camera: str, before) -> None:
+        """Drop (and count) the queued frames of `camera` whose aligned stamp is below `before`."""
+        queue = self._queues[camera]
+        while queue and queue[0][0] < before:
+            queue.popleft()
+            self.stats.unpaired[camera] += 1
+
+    def _trim(self, camera: str) -> None:
+        queue = self._queues[camera]
+        while len(queue) > self.settings.queue_size:
+            queue.popleft()
+            self.stats.unpaired[camera] += 1
+
+    @staticmethod
+    def _make_pair(camera: str, frame: Frame, other: Frame | None, skew: int) -> Pair:
+        if camera == VISIBLE:
+            return Pair(visible=frame, thermal=other, skew_ns=skew)
+        return Pair(visible=other, thermal=frame, skew_ns=skew)

@@ -1,0 +1,226 @@
+"""The tracker node's parameters: one table of names, defaults, ranges and descriptions, their
+validation (with reasons a person can act on) and the typed settings the node works with.
+
+Read-only parameters are the ones a change at run time cannot take effect for without rebuilding
+the model sessions or the subscriptions: the model, its execution, the geometry, the input QoS and
+the tracker's post-processing. The others may be changed with `ros2 param set` while the node runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
+
+from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.ros.pairing import PairingSettings
+from rgbt_tracker_ros.tracking.config import TrackerConfig, provider_name
+
+_TRACKER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrackerConfig)}
+RELIABILITIES = ("best_effort", "reliable")
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    default: Any                  # None: an array without a default (declared by type, unset)
+    description: str
+    read_only: bool = False
+    low: float | None = None
+    high: float | None = None
+    type_: int | None = None      # ParameterType for defaults that cannot tell it (None above)
+    constraints: str = ""
+
+    def descriptor(self) -> ParameterDescriptor:
+        d = ParameterDescriptor(
+            name=self.name, description=self.description, read_only=self.read_only,
+            additional_constraints=self.constraints,
+        )
+        if self.type_ is not None:
+            d.type = self.type_
+        if self.low is not None and not isinstance(self.default, bool):
+            if isinstance(self.default, int):
+                d.integer_range = [IntegerRange(from_value=int(self.low), to_value=int(self.high), step=0)]
+            elif isinstance(self.default, float):
+                d.floating_point_range = [FloatingPointRange(from_value=self.low, to_value=self.high, step=0.0)]
+        return d
+
+
+def _tracker(name: str, description: str, low: float, high: float) -> Spec:
+    default = _TRACKER_DEFAULTS[name]
+    return Spec(f"tracker.{name}", default, description, read_only=True, low=low, high=high)
+
+
+SPECS: tuple[Spec, ...] = (
+    # --- model and execution (read-only)
+    Spec("model", "", "model folder (model.json + ONNX files); empty: the student shipped with the package",
+         read_only=True),
+    Spec("providers", ["tensorrt", "cuda", "cpu"],
+         "ONNX Runtime execution providers in priority order (tensorrt, cuda, cpu or full names); "
+         "unavailable ones are skipped", read_only=True),
+    Spec("threads", 2, "ONNX Runtime intra-op threads", read_only=True, low=1, high=64),
+    Spec("thermal_to_visible", None,
+         "3x3 homography thermal pixel -> visible pixel, 9 numbers row-major (rgbt-tracker register prints "
+         "it); unset or []: scale the thermal image onto the visible size",
+         read_only=True, type_=ParameterType.PARAMETER_DOUBLE_ARRAY,
+         constraints="empty, or 9 finite numbers forming an invertible matrix"),
+    # --- inputs (read-only: they shape the subscriptions)
+    Spec("qos.reliability", "best_effort",
+         "reliability of the two image subscriptions: best_effort (sensor data, the default) or reliable",
+         read_only=True, constraints="best_effort or reliable"),
+    Spec("qos.depth", 5, "history depth of the two image subscriptions", read_only=True, low=1, high=100),
+    # --- pairing and buffering (dynamic)
+    Spec("sync.slop", 0.02, "largest stamp difference (s) between a visible and a thermal frame of a pair",
+         low=0.0, high=1.0),
+    Spec("sync.queue_size", 4, "frames kept per camera while waiting for a partner", low=1, high=30),
+    Spec("sync.thermal_offset", 0.0,
+         "seconds added to thermal stamps before pairing (a known delay between the cameras' clocks)",
+         low=-1.0, high=1.0),
+    Spec("camera_timeout", 0.5,
+         "seconds without frames from one camera before tracking goes on with the other alone",
+         low=0.05, high=60.0),
+    Spec("buffer_seconds", 2.0,
+         "history of pairs (s) kept for ~/init_target on a past stamp and the catch-up after it",
+         low=0.0, high=10.0),
+    Spec("init_box", None,
+         "x, y, w, h in visible pixels: initialise on the next pair (at start: the first pair); unset or []: none",
+         type_=ParameterType.PARAMETER_DOUBLE_ARRAY,
+         constraints="empty, or 4 finite numbers with w and h positive"),
+    # --- outputs (dynamic)
+    Spec("debug_image.max_rate", 5.0, "most ~/debug_image frames per second (0: none); rendered only "
+         "while subscribed", low=0.0, high=60.0),
+    Spec("diagnostics.latency_warn_ms", 50.0, "latency p95 (ms) above which /diagnostics warns",
+         low=1.0, high=10000.0),
+    # --- tracker post-processing (read-only: fixed in the tracker's configuration)
+    _tracker("hann_weight", "weight of the Hann window blended into the score map", 0.0, 1.0),
+    _tracker("size_lr", "how fast the box size follows the prediction (times the score)", 0.0, 1.0),
+    _tracker("score_tracking", "score at or above which the prediction is trusted (state tracking)", 0.0, 1.0),
+    _tracker("score_lost", "score below which a frame counts towards losing the target", 0.0, 1.0),
+    _tracker("lost_after", "consecutive frames below score_lost before the state is lost", 1, 10000),
+    _tracker("search_growth", "search window growth per untrusted frame", 1.0, 4.0),
+    _tracker("max_search_growth", "largest search window growth", 1.0, 8.0),
+    _tracker("min_box", "smallest box side (px) accepted at initialisation and reported", 1.0, 10000.0),
+)
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+
+
+@dataclass(frozen=True)
+class StartupSettings:
+    """Fixed for the node's lifetime (the read-only parameters)."""
+
+    model: str
+    providers: tuple[str, ...]
+    threads: int
+    thermal_to_visible: tuple[float, ...] | None
+    reliability: str
+    depth: int
+    tracker: dict
+
+    def tracker_config(self) -> TrackerConfig:
+        matrix = None
+        if self.thermal_to_visible is not None:
+            h = self.thermal_to_visible
+            matrix = (h[0:3], h[3:6], h[6:9])
+        return TrackerConfig(model=self.model or None, providers=self.providers, threads=self.threads,
+                             thermal_to_visible=matrix, **self.tracker)
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """May change while the node runs."""
+
+    pairing: PairingSettings
+    buffer_seconds: float
+    init_box: tuple[float, float, float, float] | None
+    debug_max_rate: float
+    latency_warn_ms: float
+
+
+def check(name: str, value: Any) -> str | None:
+    """Why `value` is not acceptable for parameter `name` (None if it is). Ranges are checked by the
+    descriptors too; they are repeated here so every rejection carries the same kind of reason."""
+    spec = SPEC_BY_NAME.get(name)
+    if spec is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{name} must be a finite number, got {value}"
+    if spec.low is not None and isinstance(value, (int, float)) and not spec.low <= value <= spec.high:
+        return f"{name} must be in [{spec.low:g}, {spec.high:g}], got {value}"
+    if name == "init_box" and value is not None and len(value) > 0:
+        if len(value) != 4:
+            return f"init_box needs 4 numbers x, y, w, h (or none), got {len(value)}"
+        if not all(math.isfinite(v) for v in value):
+            return f"init_box {list(value)} contains NaN or infinity"
+        if value[2] <= 0 or value[3] <= 0:
+            return f"init_box {list(value)} needs a positive width and height"
+    if name == "thermal_to_visible" and value is not None and len(value) > 0:
+        if len(value) != 9:
+            return f"thermal_to_visible needs 9 numbers (a row-major 3x3 matrix) or none, got {len(value)}"
+        try:
+            TrackerConfig(thermal_to_visible=(value[0:3], value[3:6], value[6:9]))
+        except InputError as exc:
+            return str(exc)
+    if name == "providers":
+        if not value:
+            return "providers must name at least one execution provider"
+        for provider in value:
+            try:
+                provider_name(provider)
+            except InputError as exc:
+                return str(exc)
+    if name == "qos.reliability" and value not in RELIABILITIES:
+        return f"qos.reliability must be one of {', '.join(RELIABILITIES)}, got {value!r}"
+    return None
+
+
+def declare(node) -> None:
+    """Declare every parameter on `node` with its descriptor (values from overrides or defaults)."""
+    for spec in SPECS:
+        value = spec.default if spec.default is not None else _parameter_type(spec.type_)
+        node.declare_parameter(spec.name, value, spec.descriptor())
+
+
+def read(node) -> tuple[StartupSettings, RuntimeSettings]:
+    """The declared values as settings; InputError naming the first bad parameter."""
+    values = {spec.name: node.get_parameter_or(spec.name).value for spec in SPECS}
+    return settings_from(values)
+
+
+def settings_from(values: dict) -> tuple[StartupSettings, RuntimeSettings]:
+    for name, value in values.items():
+        reason = check(name, value)
+        if reason is not None:
+            raise InputError(f"parameter {reason}")
+    homography = values["thermal_to_visible"]
+    box = values["init_box"]
+    startup = StartupSettings(
+        model=values["model"],
+        providers=tuple(values["providers"]),
+        threads=values["threads"],
+        thermal_to_visible=tuple(homography) if homography is not None and len(homography) else None,
+        reliability=values["qos.reliability"],
+        depth=values["qos.depth"],
+        tracker={k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("tracker.")},
+    )
+    runtime = RuntimeSettings(
+        pairing=PairingSettings(
+            slop=values["sync.slop"],
+            queue_size=values["sync.queue_size"],
+            thermal_offset=values["sync.thermal_offset"],
+            camera_timeout=values["camera_timeout"],
+        ),
+        buffer_seconds=values["buffer_seconds"],
+        init_box=tuple(float(v) for v in box) if box is not None and len(box) else None,
+        debug_max_rate=values["debug_image.max_rate"],
+        latency_warn_ms=values["diagnostics.latency_warn_ms"],
+    )
+    return startup, runtime
+
+
+def _parameter_type(type_: int):
+    from rclpy.parameter import Parameter
+
+    return Parameter.Type(type_)

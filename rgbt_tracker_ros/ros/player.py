@@ -1,0 +1,293 @@
+"""Publish a Sequence as the two camera topics, paced like real cameras.
+
+Each frame k is "captured" at t0 + k / rate on a steady clock (no drift from sleeping); the visible
+image is stamped with that instant, the thermal image with that instant plus an optional fixed
+offset and a uniform jitter of +-jitter (independent per frame), and each message is published at
+its own stamp's instant. Stamps are ROS time (system clock), as a camera driver would stamp them.
+Encodings: visible rgb8 (mono8 for grey sequences); thermal mono16 counts (8-bit sources scaled
+by 257 so 0..255 spans 0..65535), 32FC1 for float temperatures.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.sequence import Sequence
+from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp
+from rgbt_tracker_ros.tracking.preprocessing import scaling_homography
+
+QOS_CHOICES = ("sensor_data", "reliable")
+
+
+@dataclass(frozen=True)
+class PlayerSettings:
+    """How a sequence is played. Times in milliseconds unless named otherwise."""
+
+    rate_hz: float = 30.0
+    loop: bool = False
+    max_pairs: int | None = None            # stop after this many pairs (None: the sequence, once or looped forever)
+    thermal_offset_ms: float = 0.0          # thermal stamp minus visible stamp
+    jitter_ms: float = 0.0                  # extra thermal offset, uniform in [-jitter, +jitter] per frame
+    thermal_size: tuple[int, int] | None = None  # (width, height) the thermal frames are resized to
+    qos: str = "sensor_data"                # 'sensor_data' (best effort, depth 5) or 'reliable'
+    depth: int = 5
+    visible_topic: str = "visible/image"
+    thermal_topic: str = "thermal/image"
+    visible_frame_id: str = "visible_camera"
+    thermal_frame_id: str = "thermal_camera"
+    seed: int = 0                           # of the jitter
+    wait_for_subscribers_s: float = 0.0     # wait this long for a subscriber on both topics first
+
+    def __post_init__(self) -> None:
+        if not 0.1 <= self.rate_hz <= 1000.0:
+            raise InputError(f"rate must be in [0.1, 1000] Hz, got {self.rate_hz}")
+        if self.max_pairs is not None and self.max_pairs < 1:
+            raise InputError(f"max_pairs must be at least 1, got {self.max_pairs}")
+        if not abs(self.thermal_offset_ms) <= 10_000:
+            raise InputError(f"thermal offset must be within +-10 s, got {self.thermal_offset_ms} ms")
+        if not 0.0 <= self.jitter_ms <= 10_000:
+            raise InputError(f"jitter must be in [0, 10000] ms, got {self.jitter_ms}")
+        if self.qos not in QOS_CHOICES:
+            raise InputError(f"qos must be one of {', '.join(QOS_CHOICES)}, got {self.qos!r}")
+        if not 1 <= self.depth <= 1000:
+            raise InputError(f"QoS depth must be in [1, 1000], got {self.depth}")
+        if self.thermal_size is not None and min(self.thermal_size) < 8:
+            raise InputError(f"thermal size must be at least 8x8, got {self.thermal_size}")
+
+    @property
+    def period_s(self) -> float:
+        return 1.0 / self.rate_hz
+
+
+@dataclass
+class PlayStats:
+    pairs: int = 0                 # visible+thermal pairs published
+    messages: int = 0
+    late_messages: int = 0         # published more than one period after their stamp's instant
+    max_lateness_ms: float = 0.0
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'640x512' -> (640, 512)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"size must look like WIDTHxHEIGHT (e.g. 640x512), got {text!r}") from None
+    if width < 8 or height < 8:
+        raise InputError(f"size must be at least 8x8, got {text}")
+    return width, height
+
+
+def qos_profile(name: str, depth: int) -> QoSProfile:
+    reliability = ReliabilityPolicy.BEST_EFFORT if name == "sensor_data" else ReliabilityPolicy.RELIABLE
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=reliability,
+                      durability=DurabilityPolicy.VOLATILE)
+
+
+def thermal_homography(sequence: Sequence, thermal_size: tuple[int, int] | None) -> np.ndarray:
+    """Thermal-to-visible homography of the frames as played (after resizing to thermal_size)."""
+    visible, thermal = sequence.frame(0)
+    if visible is None or thermal is None:
+        raise InputError(f"sequence {sequence.name} needs both cameras to be played")
+    native = (thermal.shape[1], thermal.shape[0])
+    base = sequence.thermal_to_visible
+    if base is None:
+        base = scaling_homography(native, (visible.shape[1], visible.shape[0]))
+    if thermal_size is None or tuple(thermal_size) == native:
+        return np.asarray(base, dtype=np.float64)
+    # played pixel -> native thermal pixel -> visible pixel
+    return np.asarray(base, dtype=np.float64) @ np.diag([native[0] / thermal_size[0], native[1] / thermal_size[1], 1.0])
+
+
+def visible_payload(image: np.ndarray) -> tuple[np.ndarray, str]:
+    if image.dtype != np.uint8:
+        raise InputError(f"visible frames must be uint8, got {image.dtype}")
+    if image.ndim == 2:
+        return image, "mono8"
+    return image, "rgb8"
+
+
+def thermal_payload(image: np.ndarray, size: tuple[int, int] | None) -> tuple[np.ndarray, str]:
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    if size is not None and (image.shape[1], image.shape[0]) != tuple(size):
+        shrinking = size[0] < image.shape[1]
+        image = cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    if image.dtype == np.uint8:
+        return image.astype(np.uint16) * 257, "mono16"
+    if image.dtype == np.uint16:
+        return image, "mono16"
+    if image.dtype in (np.float32, np.float64):
+        return image.astype(np.float32), "32FC1"
+    raise InputError(f"thermal frames of dtype {image.dtype} cannot be published")
+
+
+def image_message(array: np.ndarray, encoding: str, stamp_ns: int, frame_id: str) -> Image:
+    """A sensor_msgs/Image holding `array`, stamped."""
+    header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id)
+    return image_to_msg(array, encoding, header)
+
+
+@dataclass(frozen=True)
+class Published:
+    """One image as published: for matching a tracker's output (stamped like its input) to frames."""
+
+    pair: int                     # running count of pairs, grows across loops
+    frame: int                    # index in the sequence
+    camera: str                   # 'visible' or 'thermal'
+    stamp_ns: int
+
+
+@dataclass(order=True)
+class _Event:
+    due: float                    # monotonic seconds
+    order: int                    # tie-break: visible before thermal at equal times
+    camera: str
+    pair: int                     # running count of pairs, grows across loops
+    frame: int                    # index in the sequence
+    stamp_ns: int
+    message: Image = field(compare=False)
+
+
+class Player:
+    """Publishes a sequence on `node`'s two image topics until done or stopped."""
+
+    def __init__(self, node: Node, sequence: Sequence, settings: PlayerSettings = PlayerSettings(),
+                 on_publish: Callable[[Published], None] | None = None):
+        if sequence.visible is None or sequence.thermal is None:
+            raise InputError(f"sequence {sequence.name} needs both cameras to be played")
+        self.node = node
+        self.sequence = sequence
+        self.settings = settings
+        self.on_publish = on_publish
+        self.stats = PlayStats()
+        self.homography = thermal_homography(sequence, settings.thermal_size)
+        qos = qos_profile(settings.qos, settings.depth)
+        self.visible_pub = node.create_publisher(Image, settings.visible_topic, qos)
+        self.thermal_pub = node.create_publisher(Image, settings.thermal_topic, qos)
+        self._rng = np.random.default_rng(settings.seed)
+
+    @property
+    def total_pairs(self) -> int | None:
+        if self.settings.max_pairs is not None:
+            return self.settings.max_pairs if self.settings.loop else min(self.settings.max_pairs, len(self.sequence))
+        return None if self.settings.loop else len(self.sequence)
+
+    def wait_for_subscribers(self, stop: threading.Event) -> bool:
+        """True once both topics have a subscriber (or at once when not asked to wait)."""
+        deadline = time.monotonic() + self.settings.wait_for_subscribers_s
+        while not stop.is_set():
+            if self.visible_pub.get_subscription_count() > 0 and self.thermal_pub.get_subscription_count() > 0:
+                return True
+            if time.monotonic() >= deadline:
+                return self.settings.wait_for_subscribers_s <= 0.0
+            stop.wait(0.05)
+        return False
+
+    def _events_of(self, pair: int, start_mono: float, start_ns: int) -> list[_Event]:
+        s = self.settings
+        frame = pair % len(self.sequence)
+        visible, thermal = self.sequence.frame(frame)
+        captured = pair * s.period_s
+        thermal_shift = (s.thermal_offset_ms + (self._rng.uniform(-s.jitter_ms, s.jitter_ms) if s.jitter_ms else 0.0)) / 1e3
+        events = []
+        for order, camera, payload, frame_id, at in (
+            (0, "visible", visible_payload(visible), s.visible_frame_id, captured),
+            (1, "thermal", thermal_payload(thermal, s.thermal_size), s.thermal_frame_id, captured + thermal_shift),
+        ):
+            stamp_ns = start_ns + int(round(at * 1e9))
+            message = image_message(payload[0], payload[1], stamp_ns, frame_id)
+            events.append(_Event(start_mono + at, order, camera, pair, frame, stamp_ns, message))
+        return events
+
+    def play(self, stop: threading.Event | None = None) -> PlayStats:
+        """Publish until the sequence (or max_pairs) is done or `stop` is set; returns what was done."""
+        s = self.settings
+        stop = stop or threading.Event()
+        # Frames are rendered once their capture instant is this close, so earlier thermal events
+        # (negative offset or jitter) are in the queue in time.
+        lookahead = abs(s.thermal_offset_ms) / 1e3 + s.jitter_ms / 1e3 + s.period_s
+        start_mono = time.monotonic() + 0.05
+        start_ns = self.node.get_clock().now().nanoseconds + 50_000_000
+        # The first stamp may not lie before start_mono: shift everything if the thermal camera runs ahead.
+        lead = max(0.0, -(s.thermal_offset_ms - s.jitter_ms) / 1e3)
+        start_mono += lead
+        start_ns += int(lead * 1e9)
+        queue: list[_Event] = []
+        next_pair, total = 0, self.total_pairs
+        published_by_pair: dict[int, int] = {}
+        while not stop.is_set():
+            while (total is None or next_pair < total) and (
+                    not queue or start_mono + next_pair * s.period_s - lookahead <= queue[0].due):
+                for event in self._events_of(next_pair, start_mono, start_ns):
+                    heapq.heappush(queue, event)
+                next_pair += 1
+            if not queue:
+                break
+            event = queue[0]
+            delay = event.due - time.monotonic()
+            if delay > 0 and stop.wait(delay):
+                break
+            heapq.heappop(queue)
+            (self.visible_pub if event.camera == "visible" else self.thermal_pub).publish(event.message)
+            self._count(event, published_by_pair)
+        return self.stats
+
+    def close(self) -> None:
+        """Remove the publishers from the node (the node stays)."""
+        self.node.destroy_publisher(self.visible_pub)
+        self.node.destroy_publisher(self.thermal_pub)
+
+    def _count(self, event: _Event, published_by_pair: dict[int, int]) -> None:
+        lateness = time.monotonic() - event.due
+        self.stats.messages += 1
+        self.stats.max_lateness_ms = max(self.stats.max_lateness_ms, lateness * 1e3)
+        if lateness > self.settings.period_s:
+            self.stats.late_messages += 1
+        published_by_pair[event.pair] = published_by_pair.get(event.pair, 0) + 1
+        if published_by_pair[event.pair] == 2:
+            del published_by_pair[event.pair]
+            self.stats.pairs += 1
+        if self.on_publish is not None:
+            self.on_publish(Published(event.pair, event.frame, event.camera, event.stamp_ns))
+
+
+class StampLog:
+    """Writes `pair,frame,camera,stamp_ns` per published image, a line at a time (read_stamp_log reads it)."""
+
+    def __init__(self, path: str | Path):
+        self.file = open(path, "w")
+
+    def __call__(self, image: Published) -> None:
+        self.file.write(f"{image.pair},{image.frame},{image.camera},{image.stamp_ns}\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def read_stamp_log(path: str | Path) -> dict[str, dict[int, int]]:
+    """{'visible': {stamp_ns: frame}, 'thermal': {...}} from a player's stamp log (missing file: empty)."""
+    stamps: dict[str, dict[int, int]] = {"visible": {}, "thermal": {}}
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return stamps
+    for line in text.split("\n")[:-1]:  # the last piece is empty or a line still being written
+        parts = line.split(",")
+        if len(parts) == 4 and parts[2] in stamps:
+            stamps[parts[2]][int(parts[3])] = int(parts[1])
+    return stamps
