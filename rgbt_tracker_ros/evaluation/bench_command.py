@@ -12,7 +12,6 @@ Exit codes: 0 done; 2 bad input (one line on stderr).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import os
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rgbt_tracker_ros.common.command import json_output, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
 
 THERMAL_SIZE = (640, 512)  # (width, height), uint16 radiometric counts
@@ -42,10 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    stdout = sys.stdout
-    human = sys.stderr if args.json else stdout
-    # With --json, anything else printing to stdout is sent to stderr: stdout holds the JSON alone.
-    redirect = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+    stdout, human, redirect = json_output(args.json)
     try:
         with redirect:
             report = benchmark(args)
@@ -274,9 +271,7 @@ def print_summary(report: dict, out) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rgbt-tracker bench", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return standalone_main("bench", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ tracker could not be initialised on), with a one-line message on stderr.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import math
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
+from rgbt_tracker_ros.common.command import json_output, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.sequence import Sequence
 from rgbt_tracker_ros.evaluation.metrics import FrameErrors, Scores, combine, protocol_rules, score
@@ -287,10 +287,7 @@ def write_outputs(results: list[SequenceOutcome], overall: dict[str, Overall], r
 
 
 def run(args: argparse.Namespace) -> int:
-    stdout = sys.stdout
-    human = sys.stderr if args.json else stdout
-    # With --json, anything else printing to stdout (a library, a tracker) is sent to stderr.
-    redirect = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+    stdout, human, redirect = json_output(args.json)
     try:
         with redirect:
             names = parse_trackers(args.trackers)
@@ -317,9 +314,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rgbt-tracker eval", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return standalone_main("eval", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.ros.processes import (
+    NODE_NAME, STOPPED_CLEANLY, NodeFailed, ProcessMeter, apply_ros_environment, log_tail, node_command,
+    start_process, stop_process,
+)
+from rgbt_tracker_ros.ros.tracker_client import connected_client, percentile_ms
 
 VISIBLE_SIZE = (640, 480)
 THERMAL_SIZE = (640, 512)
@@ -40,7 +45,7 @@ class BenchSettings:
     seconds: float = 20.0
     warmup_s: float = 2.0
     qos: str = "sensor_data"
-    node_name: str = "rgbt_tracker"
+    node_name: str = NODE_NAME
     node_command: str | None = None          # None: this interpreter running the package's node module
     ros_args: tuple[str, ...] = ()
     startup_timeout_s: float = 60.0
@@ -87,57 +92,6 @@ def _json_number(value):
     return value
 
 
-class ProcessMeter:
-    """CPU and resident memory of a process and its children (psutil)."""
-
-    def __init__(self, pid: int):
-        import psutil
-
-        self._psutil = psutil
-        self.root = psutil.Process(pid)
-        self._known: dict[int, object] = {}
-
-    def _processes(self) -> list:
-        procs = [self.root]
-        try:
-            procs += self.root.children(recursive=True)
-        except self._psutil.Error:
-            pass
-        for proc in procs:
-            self._known.setdefault(proc.pid, proc)
-        return [self._known[p.pid] for p in procs]
-
-    def start_cpu(self) -> None:
-        for proc in self._processes():
-            try:
-                proc.cpu_percent(None)
-            except self._psutil.Error:
-                pass
-
-    def cpu_percent(self) -> float:
-        """Percent of one core since start_cpu (may exceed 100 with several threads busy)."""
-        total = 0.0
-        for proc in self._processes():
-            try:
-                total += proc.cpu_percent(None)
-            except self._psutil.Error:
-                pass
-        return total
-
-    def memory_mb(self) -> tuple[float, float]:
-        """(resident, resident minus file-backed and shared pages) in MB. The second leaves out the
-        DDS shared-memory segments, whose pages count as resident once touched."""
-        rss = private = 0
-        for proc in self._processes():
-            try:
-                info = proc.memory_info()
-            except self._psutil.Error:
-                continue
-            rss += info.rss
-            private += info.rss - getattr(info, "shared", 0)
-        return rss / 2**20, private / 2**20
-
-
 @dataclass
 class _Published:
     """What the player sent (filled from the player's thread)."""
@@ -169,7 +123,6 @@ def bench_sequence(settings: BenchSettings, rate_hz: float, seconds: float):
 def measure(bench_node, client, meter: ProcessMeter, node_process, settings: BenchSettings,
             rate_hz: float, seconds: float, sequence) -> BenchResult:
     """One run at rate_hz: play, initialise, warm up, measure `seconds`, stop the player."""
-    from rgbt_tracker_ros.ros.demo import NodeFailed, percentile_ms
     from rgbt_tracker_ros.ros.player import Player, PlayerSettings
 
     published = _Published()
@@ -233,8 +186,6 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
 
 def _initialise(client, published: _Published, sequence, node_process) -> None:
     """Initialise on a published frame with its ground truth, stamped with that frame's stamp."""
-    from rgbt_tracker_ros.ros.demo import NodeFailed
-
     if not published.started.wait(10.0):
         raise NodeFailed("the player published nothing within 10 s")
     time.sleep(0.2)  # let the first pair reach the node
@@ -252,8 +203,6 @@ def _initialise(client, published: _Published, sequence, node_process) -> None:
 
 
 def _sleep_until(stamp_ns: int, node_process) -> None:
-    from rgbt_tracker_ros.ros.demo import NodeFailed
-
     while True:
         left = (stamp_ns - time.time_ns()) / 1e9
         if node_process.poll() is not None:
@@ -290,65 +239,62 @@ def run_bench(settings: BenchSettings, find_ceiling: bool = False, ceiling_step:
               ceiling_max: float = 240.0, ceiling_seconds: float = 5.0, node_log: Path | None = None) -> dict:
     """Start the node, measure, stop it. The report: one BenchResult's fields, or the ceiling search."""
     import rclpy
-    from rclpy.signals import SignalHandlerOptions
-
-    from rgbt_tracker_ros.ros.demo import (NodeFailed, TrackerClient, apply_ros_environment, node_command,
-                                           start_process, stop_process)
 
     apply_ros_environment()
     node_log = node_log or Path(tempfile.mkstemp(prefix="node_bench_", suffix=".log")[1])
     process = start_process(node_command(settings.node_command, list(settings.ros_args)), node_log)
     print(f"node-bench: tracker node pid {process.pid}, domain {os.environ['ROS_DOMAIN_ID']}, log {node_log}",
           file=sys.stderr)
-    rclpy.init(args=[], signal_handler_options=SignalHandlerOptions.NO)
-    client = None
     try:
-        bench_node = rclpy.create_node(f"rgbt_node_bench_{os.getpid()}")
-        client = TrackerClient(settings.node_name)
-        client.wait_until_ready(process, settings.startup_timeout_s)
-        meter = ProcessMeter(process.pid)
-        if not find_ceiling:
-            sequence = bench_sequence(settings, settings.rate_hz, settings.seconds)
-            result = measure(bench_node, client, meter, process, settings, settings.rate_hz, settings.seconds, sequence)
-            print(describe(result), file=sys.stderr)
-            report = result.as_json()
-        else:
-            steps = []
-            ceiling = None
-            for rate in ceiling_rates(settings.rate_hz, ceiling_step, ceiling_max):
-                client.reset()
-                sequence = bench_sequence(settings, rate, ceiling_seconds)
-                result = measure(bench_node, client, meter, process, settings, rate, ceiling_seconds, sequence)
-                print(describe(result), file=sys.stderr)
-                steps.append(result.as_json())
-                if result.dropped_pairs > 0 or result.offered_pairs == 0:
-                    break
-                ceiling = rate
-            print(f"ceiling: {ceiling if ceiling is not None else 'none'} Hz with every pair processed",
-                  file=sys.stderr)
-            report = {"ceiling_hz": ceiling, "steps": steps}
-        bench_node.destroy_node()
+        with connected_client(process, settings.node_name, settings.startup_timeout_s) as client:
+            bench_node = rclpy.create_node(f"rgbt_node_bench_{os.getpid()}")
+            meter = ProcessMeter(process.pid)
+            if not find_ceiling:
+                report = _single_run(bench_node, client, meter, process, settings)
+            else:
+                report = _ceiling_search(bench_node, client, meter, process, settings, ceiling_step, ceiling_max,
+                                         ceiling_seconds)
+            bench_node.destroy_node()
     except NodeFailed as exc:
         _print_log_tail(node_log)
         raise NodeFailed(str(exc)) from None
     finally:
-        if client is not None:
-            client.close()
-        rclpy.try_shutdown()
         code = stop_process(process)
-    if code not in (0, -2, 130):  # SIGINT is how it was asked to stop
+    if code not in STOPPED_CLEANLY:  # SIGINT is how it was asked to stop
         _print_log_tail(node_log)
         raise NodeFailed(f"the tracker node exited with code {code} when stopped")
     return report
 
 
+def _single_run(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings) -> dict:
+    sequence = bench_sequence(settings, settings.rate_hz, settings.seconds)
+    result = measure(bench_node, client, meter, process, settings, settings.rate_hz, settings.seconds, sequence)
+    print(describe(result), file=sys.stderr)
+    return result.as_json()
+
+
+def _ceiling_search(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings,
+                    ceiling_step: float, ceiling_max: float, ceiling_seconds: float) -> dict:
+    steps = []
+    ceiling = None
+    for rate in ceiling_rates(settings.rate_hz, ceiling_step, ceiling_max):
+        client.reset()
+        sequence = bench_sequence(settings, rate, ceiling_seconds)
+        result = measure(bench_node, client, meter, process, settings, rate, ceiling_seconds, sequence)
+        print(describe(result), file=sys.stderr)
+        steps.append(result.as_json())
+        if result.dropped_pairs > 0 or result.offered_pairs == 0:
+            break
+        ceiling = rate
+    print(f"ceiling: {ceiling if ceiling is not None else 'none'} Hz with every pair processed",
+          file=sys.stderr)
+    return {"ceiling_hz": ceiling, "steps": steps}
+
+
 def _print_log_tail(path: Path, lines: int = 20) -> None:
-    try:
-        tail = Path(path).read_text(errors="replace").splitlines()[-lines:]
-    except OSError:
-        return
-    print(f"--- last lines of the node's log {path}:", file=sys.stderr)
-    print("\n".join(tail), file=sys.stderr)
+    tail = log_tail(path, lines, "the node's log ")
+    if tail:
+        print(tail, file=sys.stderr)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -368,7 +314,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="measured time per step (default %(default)s)")
     parser.add_argument("--node-command", default=None, metavar="CMD",
                         help="how to start the node (default: python -m rgbt_tracker_ros.ros.tracker_node)")
-    parser.add_argument("--node-name", default="rgbt_tracker", help="(default %(default)s)")
+    parser.add_argument("--node-name", default=NODE_NAME, help="(default %(default)s)")
     parser.add_argument("--ros-arg", action="append", default=[], metavar="ARG",
                         help="an item passed after --ros-args, e.g. --ros-arg=-p --ros-arg=threads:=2 (repeatable)")
     parser.add_argument("--params-file", type=Path, default=None, help="parameters file for the node")
@@ -378,8 +324,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rgbt_tracker_ros.ros.demo import NodeFailed
-
     try:
         ros_args = list(args.ros_arg)
         if args.params_file is not None:

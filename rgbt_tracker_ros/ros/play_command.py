@@ -66,7 +66,7 @@ def load_played_sequence(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from rgbt_tracker_ros.ros.demo import apply_ros_environment
+    from rgbt_tracker_ros.ros.processes import apply_ros_environment
 
     apply_ros_environment()
     try:

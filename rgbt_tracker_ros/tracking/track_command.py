@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rgbt_tracker_ros.common.boxes import parse_box, validate_box
+from rgbt_tracker_ros.common.command import standalone_main
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.config import parse_providers
 
@@ -146,9 +147,7 @@ def _fmt(value: float, digits: int = 3) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rgbt-tracker track", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return standalone_main("track", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

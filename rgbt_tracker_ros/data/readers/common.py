@@ -1,5 +1,7 @@
 """What the dataset readers share: frame listing, annotation parsing and the checks between them.
 
+A layout module names its camera folders and annotation files; read_cameras() lists the frames of
+both cameras and read_annotations() picks the ground truth from the annotation files that exist.
 Every problem with a sequence folder raises InputError naming the file (and line) at fault.
 """
 
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -46,6 +49,16 @@ def camera_frames(folder: Path, colour: bool) -> ImageFiles | None:
     if not folder.exists():
         return None
     return ImageFiles(frame_paths(folder), colour=colour)
+
+
+def read_cameras(folder: Path, visible: str, thermal: str) -> tuple[ImageFiles | None, ImageFiles | None, int]:
+    """(visible frames, thermal frames, frame count) of a sequence folder with the camera folders
+    `visible` and `thermal`; either may be absent, not both, and together they must be as long."""
+    require_folder(folder)
+    visible_frames = camera_frames(folder / visible, colour=True)
+    thermal_frames = camera_frames(folder / thermal, colour=False)
+    check_same_length(visible_frames, thermal_frames, folder)
+    return visible_frames, thermal_frames, len(visible_frames if visible_frames is not None else thermal_frames)
 
 
 def check_same_length(visible: ImageFiles | None, thermal: ImageFiles | None, sequence: Path) -> None:
@@ -106,8 +119,28 @@ def init_only(boxes: np.ndarray, frames: int, path: Path) -> np.ndarray:
     return check_rows(boxes, frames, path)
 
 
-def first_existing(folder: Path, *names: str) -> Path | None:
-    for name in names:
-        if (folder / name).is_file():
-            return folder / name
-    return None
+# rows(boxes as read, frame count, path) -> one row per frame (check_rows, or a layout's own conversion)
+Rows = Callable[[np.ndarray, int, Path], np.ndarray]
+
+
+def read_annotations(folder: Path, visible_file: str, thermal_file: str, frames: int, rows: Rows = check_rows,
+                     init_file: str | None = None, thermal_first: bool = False,
+                     ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(groundtruth, thermal groundtruth) from each camera's annotation file in folder, where it exists.
+
+    The ground truth is the visible camera's boxes, else the thermal camera's, else (with init_file,
+    read only then) the init file's (init_only); None when there is none. The thermal ground truth is
+    the thermal camera's own boxes, or None. Each file's rows go through rows(boxes, frames, path).
+    Both files are read and checked, the visible one first unless thermal_first: that order decides
+    which file the error names when both are at fault.
+    """
+    names = (thermal_file, visible_file) if thermal_first else (visible_file, thermal_file)
+    boxes = {
+        name: rows(read_boxes(folder / name), frames, folder / name)
+        for name in names
+        if (folder / name).is_file()
+    }
+    groundtruth = boxes.get(visible_file, boxes.get(thermal_file))
+    if groundtruth is None and init_file is not None and (folder / init_file).is_file():
+        groundtruth = init_only(read_boxes(folder / init_file), frames, folder / init_file)
+    return groundtruth, boxes.get(thermal_file)

@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.data.readers.common import (
-    camera_frames, check_rows, check_same_length, read_boxes, require_folder,
-)
+from rgbt_tracker_ros.data.readers.common import check_rows, read_boxes, read_cameras
 from rgbt_tracker_ros.data.sequence import Sequence
 
 PROTOCOL = "otb"
@@ -38,11 +36,7 @@ def _homography(path: Path) -> np.ndarray | None:
 
 
 def read(folder: Path) -> Sequence:
-    require_folder(folder)
-    visible = camera_frames(folder / "visible", colour=True)
-    thermal = camera_frames(folder / "infrared", colour=False)
-    check_same_length(visible, thermal, folder)
-    frames = len(visible if visible is not None else thermal)
+    visible, thermal, frames = read_cameras(folder, "visible", "infrared")
     path = folder / "groundtruth.txt"
     if not path.is_file():
         raise InputError(

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.data.readers.common import (
-    camera_frames, check_rows, check_same_length, corners_to_boxes, init_only, read_boxes, require_folder,
-)
+from rgbt_tracker_ros.data.readers.common import check_rows, corners_to_boxes, read_annotations, read_cameras
 from rgbt_tracker_ros.data.sequence import Sequence
 
 PROTOCOL = "gtot"
@@ -18,27 +18,18 @@ def looks_like(folder: Path) -> bool:
     return (folder / "v").is_dir() or (folder / "i").is_dir() or (folder / "groundTruth_v.txt").is_file()
 
 
+def _corner_rows(corners: np.ndarray, frames: int, path: Path) -> np.ndarray:
+    """x1 y1 x2 y2 rows of a groundTruth file -> one x, y, w, h row per frame."""
+    return check_rows(corners_to_boxes(corners), frames, path)
+
+
 def read(folder: Path) -> Sequence:
-    require_folder(folder)
-    visible = camera_frames(folder / "v", colour=True)
-    thermal = camera_frames(folder / "i", colour=False)
-    check_same_length(visible, thermal, folder)
-    frames = len(visible if visible is not None else thermal)
-    corner_files = {name: folder / f"groundTruth_{name}.txt" for name in ("v", "i")}
-    boxes = {
-        name: check_rows(corners_to_boxes(read_boxes(path)), frames, path)
-        for name, path in corner_files.items()
-        if path.is_file()
-    }
-    if "v" in boxes:
-        groundtruth = boxes["v"]
-    elif "i" in boxes:
-        groundtruth = boxes["i"]
-    elif (folder / "init.txt").is_file():
-        groundtruth = init_only(read_boxes(folder / "init.txt"), frames, folder / "init.txt")
-    else:
+    visible, thermal, frames = read_cameras(folder, "v", "i")
+    groundtruth, thermal_boxes = read_annotations(folder, "groundTruth_v.txt", "groundTruth_i.txt", frames,
+                                                  rows=_corner_rows, init_file="init.txt")
+    if groundtruth is None:
         raise InputError(f"GTOT sequence {folder} has no groundTruth_v.txt, groundTruth_i.txt or init.txt")
     return Sequence(
         name=folder.name, visible=visible, thermal=thermal, groundtruth=groundtruth, protocol=PROTOCOL,
-        groundtruth_thermal=boxes.get("i"),
+        groundtruth_thermal=thermal_boxes,
     )

@@ -10,10 +10,7 @@ import re
 from pathlib import Path
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.data.readers.common import (
-    IMAGE_EXTENSIONS, camera_frames, check_rows, check_same_length, first_existing, init_only, read_boxes,
-    require_folder,
-)
+from rgbt_tracker_ros.data.readers.common import IMAGE_EXTENSIONS, read_annotations, read_cameras
 from rgbt_tracker_ros.data.sequence import Sequence
 
 PROTOCOL = "lasher"
@@ -34,20 +31,10 @@ def looks_like(folder: Path) -> bool:
 
 
 def read(folder: Path) -> Sequence:
-    require_folder(folder)
-    visible = camera_frames(folder / "visible", colour=True)
-    thermal = camera_frames(folder / "infrared", colour=False)
-    check_same_length(visible, thermal, folder)
-    frames = len(visible if visible is not None else thermal)
-    thermal_boxes = None
-    if (folder / "infrared.txt").is_file():
-        thermal_boxes = check_rows(read_boxes(folder / "infrared.txt"), frames, folder / "infrared.txt")
-    main = first_existing(folder, "visible.txt", "infrared.txt")
-    if main is not None:
-        groundtruth = check_rows(read_boxes(main), frames, main)
-    elif (folder / "init.txt").is_file():
-        groundtruth = init_only(read_boxes(folder / "init.txt"), frames, folder / "init.txt")
-    else:
+    visible, thermal, frames = read_cameras(folder, "visible", "infrared")
+    groundtruth, thermal_boxes = read_annotations(folder, "visible.txt", "infrared.txt", frames,
+                                                  init_file="init.txt", thermal_first=True)
+    if groundtruth is None:
         raise InputError(f"LasHeR sequence {folder} has no visible.txt, infrared.txt or init.txt")
     return Sequence(
         name=folder.name, visible=visible, thermal=thermal, groundtruth=groundtruth, protocol=PROTOCOL,

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.data.readers.common import camera_frames, check_same_length, read_boxes, require_folder
+from rgbt_tracker_ros.data.readers.common import read_annotations, read_cameras
 from rgbt_tracker_ros.data.sequence import Sequence
 
 PROTOCOL = "vtuav"
@@ -34,19 +34,11 @@ def expand_sparse(rows: np.ndarray, frames: int, path: Path, step: int = ANNOTAT
 
 
 def read(folder: Path) -> Sequence:
-    require_folder(folder)
-    visible = camera_frames(folder / "rgb", colour=True)
-    thermal = camera_frames(folder / "ir", colour=False)
-    check_same_length(visible, thermal, folder)
-    frames = len(visible if visible is not None else thermal)
-    boxes = {
-        name: expand_sparse(read_boxes(folder / name), frames, folder / name)
-        for name in ("rgb.txt", "ir.txt")
-        if (folder / name).is_file()
-    }
-    if not boxes:
+    visible, thermal, frames = read_cameras(folder, "rgb", "ir")
+    groundtruth, thermal_boxes = read_annotations(folder, "rgb.txt", "ir.txt", frames, rows=expand_sparse)
+    if groundtruth is None:
         raise InputError(f"VTUAV sequence {folder} has neither rgb.txt nor ir.txt")
     return Sequence(
-        name=folder.name, visible=visible, thermal=thermal, groundtruth=boxes.get("rgb.txt", boxes.get("ir.txt")),
-        protocol=PROTOCOL, groundtruth_thermal=boxes.get("ir.txt"),
+        name=folder.name, visible=visible, thermal=thermal, groundtruth=groundtruth, protocol=PROTOCOL,
+        groundtruth_thermal=thermal_boxes,
     )
