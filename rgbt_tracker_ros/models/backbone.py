@@ -19,9 +19,10 @@ def conv_bn_act(cin: int, cout: int, kernel: int = 3, stride: int = 1, groups: i
 
 
 class BasicBlock(nn.Module):
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, inner: int | None = None):
         super().__init__()
-        self.body = nn.Sequential(conv_bn_act(channels, channels), conv_bn_act(channels, channels, act=False))
+        inner = channels if inner is None else inner  # narrower after channel pruning
+        self.body = nn.Sequential(conv_bn_act(channels, inner), conv_bn_act(inner, channels, act=False))
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -36,8 +37,10 @@ class CompactBackbone(nn.Module):
         self.stem = conv_bn_act(3, config.stem_channels, 3, 2)
         stages = []
         cin = config.stem_channels
-        for cout, blocks, stride in config.stages:
-            layers = [conv_bn_act(cin, cout, 3, stride)] + [BasicBlock(cout) for _ in range(blocks)]
+        for k, (cout, blocks, stride) in enumerate(config.stages):
+            layers = [conv_bn_act(cin, cout, 3, stride)] + [
+                BasicBlock(cout, config.inner_width(k, j)) for j in range(blocks)
+            ]
             stages.append(nn.Sequential(*layers))
             cin = cout
         self.stages = nn.ModuleList(stages)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from torch import nn
 
 from rgbt_tracker_ros.models.config import ModelConfig
+from rgbt_tracker_ros.models.prompts import MutualPromptTeacher
 from rgbt_tracker_ros.models.student import SingleStreamStudent
+from rgbt_tracker_ros.models.teacher import TwoStreamTeacher
 
-_BUILDERS = {"student": SingleStreamStudent}
+_BUILDERS = {"student": SingleStreamStudent, "teacher": TwoStreamTeacher, "teacher_mp": MutualPromptTeacher}
 
 
 def build_model(config: ModelConfig) -> nn.Module:

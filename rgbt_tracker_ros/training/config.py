@@ -47,6 +47,63 @@ class LossConfig:
     focal: float = 1.0
     l1: float = 5.0
     giou: float = 2.0
+    paths: float = 0.5  # teachers only: weight of the box losses of each fusion path's own prediction
+
+
+# -- distillation (docs/distillation.md) -----------------------------------------------------------
+# Every term has `enabled` and `weight`; a disabled term (or weight 0) is not built, holds no
+# parameters and costs nothing. `levels` index the backbone feature lists [stage 0, ..., neck] of
+# student and teacher alike (negative = from the deepest: -1 is the neck).
+
+
+@dataclass(frozen=True)
+class SpecificCommonConfig:
+    """CMD specific-common feature distillation (distill/specific_common.py)."""
+
+    enabled: bool = True
+    weight: float = 1.0
+    levels: tuple[int, ...] = (-3, -2, -1)
+    common: float = 1.0     # weight of the modality-common part (mean of the teacher's two streams)
+    specific: float = 1.0   # weight of the modality-specific residuals
+
+
+@dataclass(frozen=True)
+class PathSelectionConfig:
+    """CMD multi-path selection distillation (distill/path_selection.py); needs a multi-path teacher."""
+
+    enabled: bool = True
+    weight: float = 1.0
+    feature: float = 1.0    # student fused features vs the chosen path's features (template and search)
+    score: float = 1.0      # student score map vs the chosen path's (soft binary cross-entropy)
+    box: float = 1.0        # student size/offset maps vs the chosen path's, around the true centre
+
+
+@dataclass(frozen=True)
+class StyleContentConfig:
+    """CKD coupled style and content distillation (distill/style_content.py)."""
+
+    enabled: bool = True
+    weight: float = 1.0
+    style: float = 0.01     # channel mean/std of the student's RGB vs thermal features, per level
+    content: float = 0.1    # instance-normalised student vs same-modality teacher features
+    levels: tuple[int, ...] = (0, 1, 2, 3)
+
+
+@dataclass(frozen=True)
+class MaskingConfig:
+    """CKD's random masking of search-input patches, student input only, training steps only."""
+
+    search_mask_ratio: float = 0.25  # fraction of patches masked per modality; 0 = off
+    patch: int = 0                    # patch side in pixels; 0 = the model's stride (one feature cell)
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    teacher: str = ""  # teacher checkpoint (best.pt of a `kind: teacher` / `teacher_mp` run, or an exported student.pt)
+    specific_common: SpecificCommonConfig = field(default_factory=SpecificCommonConfig)
+    path_selection: PathSelectionConfig = field(default_factory=PathSelectionConfig)
+    style_content: StyleContentConfig = field(default_factory=StyleContentConfig)
+    masking: MaskingConfig = field(default_factory=MaskingConfig)
 
 
 @dataclass(frozen=True)
@@ -67,3 +124,4 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    distill: DistillConfig | None = None  # None: plain training, no teacher

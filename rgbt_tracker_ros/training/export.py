@@ -75,10 +75,15 @@ def export_student(model: SingleStreamStudent, out_dir: Path, name: str = "stude
         "model_config": asdict(config),
         "training": training_info or {},
     }
+    saved_config = {"model": asdict(config), "name": name}
+    modality = getattr(model, "modality", None)  # single-modality students (distill/compression.py)
+    if modality is not None:
+        # The graphs keep every input of the contract; this model reads only `modality` ones.
+        metadata["input_modality"] = saved_config["input_modality"] = modality
     path = out_dir / "model.json"
     path.write_text(json.dumps(metadata, indent=2) + "\n")
     # The PyTorch weights travel with the ONNX files (small), so anyone can re-check or fine-tune them.
-    torch.save({"model": model.state_dict(), "config": {"model": asdict(config), "name": name}}, out_dir / WEIGHTS_FILE)
+    torch.save({"model": model.state_dict(), "config": saved_config}, out_dir / WEIGHTS_FILE)
     return path
 
 
@@ -145,6 +150,12 @@ def load_checkpoint_model(path: str | Path) -> tuple[SingleStreamStudent, dict]:
 
     state = torch.load(path, map_location="cpu", weights_only=False)
     model_config = from_dict(ModelConfig, state["config"]["model"], where="checkpoint.model")
-    model = build_model(model_config)
+    modality = state["config"].get("input_modality")
+    if modality:  # a single-modality student (the thermal-only compressed model)
+        from rgbt_tracker_ros.distill.compression import SingleModalityStudent
+
+        model = SingleModalityStudent(model_config, modality)
+    else:
+        model = build_model(model_config)
     model.load_state_dict(state["model"])
     return model.eval(), state

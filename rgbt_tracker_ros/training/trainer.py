@@ -15,6 +15,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from rgbt_tracker_ros.distill import DistillationLoss, PathSupervisionLoss, load_teacher, mask_search
 from rgbt_tracker_ros.models.builder import build_model, parameter_count
 from rgbt_tracker_ros.training.config import TrainConfig
 from rgbt_tracker_ros.training.datasets import PairStream, collate, fixed_validation_batches
@@ -37,6 +38,9 @@ def _device(name: str, local_rank: int) -> torch.device:
     if name == "cuda":
         name = f"cuda:{local_rank}"
     return torch.device(name)
+
+
+_INPUTS = ("template_visible", "template_thermal", "search_visible", "search_thermal")
 
 
 def _batch_to(batch: dict, device: torch.device) -> dict:
@@ -63,7 +67,21 @@ class Trainer:
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
         self.loss = TrackingLoss(config.loss)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.optim.lr,
+        self.path_loss = PathSupervisionLoss(config.loss) if config.loss.paths > 0 else None  # teachers' paths
+        # Distillation: a frozen teacher (no_grad, eval) and the enabled terms, whose adapters train
+        # with the student (same optimizer), are saved in the training checkpoint and never exported.
+        self.teacher, self.distill, self.mask_generator = None, None, None
+        if config.distill is not None:
+            self.teacher = load_teacher(config.distill.teacher, config.model, self.device)
+            self.distill = DistillationLoss(config.distill, self.model, self.teacher, config.loss).to(self.device)
+            if self.world > 1:  # the adapters live outside DDP: same start on every rank, gradients averaged
+                for p in self.distill.parameters():
+                    dist.broadcast(p.data, src=0)
+            self.mask_generator = torch.Generator().manual_seed(config.run.seed * 1000 + self.rank)
+        self.trainable = list(self.model.parameters())
+        if self.distill is not None:
+            self.trainable += list(self.distill.parameters())
+        self.optimizer = torch.optim.AdamW(self.trainable, lr=config.optim.lr,
                                            weight_decay=config.optim.weight_decay)
         self.step = 0
         self.epoch = 0
@@ -82,16 +100,21 @@ class Trainer:
     def save(self, name: str) -> Path:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / name
-        torch.save({
+        state = {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "step": self.step, "epoch": self.epoch, "best_val": self.best_val,
             "config": asdict(self.config),
-        }, path)
+        }
+        if self.distill is not None:
+            state["distill"] = self.distill.state_dict()
+        torch.save(state, path)
         return path
 
     def resume(self, path: str | Path) -> None:
         state = torch.load(path, map_location=self.device, weights_only=False)
         self.model.load_state_dict(state["model"])
+        if self.distill is not None and "distill" in state:
+            self.distill.load_state_dict(state["distill"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.epoch, self.best_val = state["step"], state["epoch"], state["best_val"]
         log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.step)
@@ -106,20 +129,40 @@ class Trainer:
                           prefetch_factor=4 if workers else None,
                           pin_memory=self.device.type == "cuda")
 
-    def train_step(self, batch: dict) -> dict[str, float]:
+    def objective(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """Box losses of the model's prediction, plus the teacher paths' (teacher training) or the
+        distillation terms (student distillation: the student may see a masked search crop)."""
         c = self.config
         targets = make_targets(batch["box"], batch["has_target"], c.model.search_size, c.model.feature_size)
-        outputs = self.net(batch["template_visible"], batch["template_thermal"],
-                           batch["search_visible"], batch["search_thermal"])
+        student_batch = batch if self.distill is None else mask_search(batch, c.distill, c.model, self.mask_generator)
+        outputs = self.net(*(student_batch[k] for k in _INPUTS))
         loss, parts = self.loss(outputs, targets)
+        if self.path_loss is not None and "path_outputs" in outputs:
+            extra, extra_parts = self.path_loss(outputs, targets)
+            loss, parts = loss + extra, parts | extra_parts
+        if self.distill is not None:
+            with torch.no_grad():
+                teacher_out = self.teacher(*(batch[k] for k in _INPUTS))
+            extra, extra_parts = self.distill(outputs, teacher_out, targets)
+            loss, parts = loss + extra, parts | extra_parts
+        return loss, parts
+
+    def train_step(self, batch: dict) -> dict[str, float]:
+        c = self.config
+        loss, parts = self.objective(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.optim.grad_clip)
+        if self.distill is not None and self.world > 1:
+            for p in self.distill.parameters():
+                if p.grad is not None:
+                    dist.all_reduce(p.grad)
+                    p.grad /= self.world
+        torch.nn.utils.clip_grad_norm_(self.trainable, c.optim.grad_clip)
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr()
         self.optimizer.step()
         self.step += 1
-        return {"loss": float(loss), **parts}
+        return {"loss": loss.item(), **parts}
 
     @torch.no_grad()
     def validate(self, batches: list[dict]) -> dict[str, float]:
@@ -157,6 +200,10 @@ class Trainer:
             (self.out_dir / "config.json").write_text(json.dumps(asdict(c), indent=2))
             log.info("model %s: %d parameters, device %s, world size %d",
                      c.model.kind, parameter_count(self.model), self.device, self.world)
+            if self.distill is not None:
+                log.info("distilling from %s (%s, %d parameters, frozen); terms: %s; adapters: %d parameters",
+                         c.distill.teacher, self.teacher.config.kind, parameter_count(self.teacher),
+                         ", ".join(self.distill.terms) or "none", parameter_count(self.distill))
         history = self.out_dir / "history.jsonl"
         self.model.train()
         while self.epoch < c.optim.epochs:

@@ -1,0 +1,45 @@
+"""Helpers shared by the distillation terms: feature widths, level pairing, resizing, adapters."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rgbt_tracker_ros.common.errors import InputError
+
+
+def feature_channels(model: nn.Module) -> list[int]:
+    """Channels of the model's per-modality feature list [stage 0, ..., last stage, neck]."""
+    channels = getattr(model, "feature_channels", None)
+    if channels is not None:
+        return list(channels)
+    backbone = model.backbone
+    return [*backbone.stage_channels, backbone.out_channels]
+
+
+def pair_levels(levels: tuple[int, ...], student_levels: int, teacher_levels: int, term: str) -> list[tuple[int, int]]:
+    """Level indices (negative = from the deepest) -> (student index, teacher index) pairs."""
+    pairs = []
+    for level in levels:
+        if not (-student_levels <= level < student_levels and -teacher_levels <= level < teacher_levels):
+            raise InputError(f"distill.{term}.levels: level {level} does not exist (student has {student_levels} "
+                             f"feature levels, teacher {teacher_levels}; -1 is the neck)")
+        pairs.append((level % student_levels, level % teacher_levels))
+    return pairs
+
+
+def match_size(target: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Resample a (teacher) map to the spatial size of a (student) map when they differ."""
+    if target.shape[-2:] == like.shape[-2:]:
+        return target
+    return F.interpolate(target, size=like.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def adapter(student_channels: int, teacher_channels: int) -> nn.Conv2d:
+    """1x1 convolution from student to teacher width: trained with the student, never exported."""
+    return nn.Conv2d(student_channels, teacher_channels, 1)
+
+
+def zero(like: torch.Tensor) -> torch.Tensor:
+    return like.new_zeros(())

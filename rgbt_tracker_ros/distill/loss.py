@@ -1,0 +1,80 @@
+"""The distillation objective: the enabled terms composed, the frozen teacher, the masked student input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.distill.path_selection import PathSelectionLoss
+from rgbt_tracker_ros.distill.specific_common import SpecificCommonLoss
+from rgbt_tracker_ros.distill.style_content import StyleContentLoss, mask_patches
+from rgbt_tracker_ros.models.config import ModelConfig
+from rgbt_tracker_ros.training.config import DistillConfig, LossConfig
+
+_GEOMETRY = ("template_size", "search_size", "template_factor", "search_factor")
+
+
+def load_teacher(path: str | Path, student: ModelConfig, device: torch.device | str = "cpu") -> nn.Module:
+    """A checkpoint (`train`'s best.pt/last.pt, or an exported folder's student.pt) -> the frozen
+    network it holds, built by the model builder from the config stored with it, in eval mode."""
+    from rgbt_tracker_ros.training.export import load_checkpoint_model
+
+    if not path:
+        raise InputError("distill.teacher: no teacher checkpoint given")
+    if not Path(path).is_file():
+        raise InputError(f"distill.teacher: checkpoint {path} does not exist (train the teacher first)")
+    try:
+        teacher, _ = load_checkpoint_model(path)
+    except (KeyError, RuntimeError) as exc:
+        raise InputError(f"distill.teacher: cannot load {path}: {exc}") from exc
+    for key in _GEOMETRY:
+        if getattr(teacher.config, key) != getattr(student, key):
+            raise InputError(f"distill.teacher: the teacher's {key} ({getattr(teacher.config, key)}) differs from "
+                             f"the student's ({getattr(student, key)}); both must see the same crops")
+    return teacher.to(device).requires_grad_(False).eval()
+
+
+class DistillationLoss(nn.Module):
+    """Sum of the enabled terms, each already weighted; a term that is disabled or weighted 0 is not
+    built (no parameters, no compute). Its parameters (the adapters) are trained with the student's
+    optimizer and saved with the training checkpoint, never exported."""
+
+    def __init__(self, config: DistillConfig, student: nn.Module, teacher: nn.Module, loss_config: LossConfig):
+        super().__init__()
+        self.config = config
+        self.terms = nn.ModuleDict()
+        on = lambda term: term.enabled and term.weight > 0  # noqa: E731
+        if on(config.specific_common):
+            self.terms["specific_common"] = SpecificCommonLoss(config.specific_common, student, teacher)
+        if on(config.path_selection):
+            self.terms["path_selection"] = PathSelectionLoss(config.path_selection, student, teacher, loss_config)
+        if on(config.style_content):
+            self.terms["style_content"] = StyleContentLoss(config.style_content, student, teacher)
+
+    def forward(self, student_out: dict, teacher_out: dict, targets) -> tuple[torch.Tensor, dict[str, float]]:
+        total = student_out["score_logits"].new_zeros(())
+        logs: dict[str, float] = {}
+        for name, term in self.terms.items():
+            loss, parts = term(student_out, teacher_out, targets)
+            total = total + loss
+            logs[name] = loss.item()
+            logs.update(parts)
+        logs["distill"] = total.item()
+        return total, logs
+
+
+def mask_search(batch: dict, config: DistillConfig, model: ModelConfig,
+                generator: torch.Generator | None = None) -> dict:
+    """The batch with `masking.search_mask_ratio` of each search crop's patches set to the pixel mean
+    (independently per modality); the template and the original tensors are left untouched."""
+    m = config.masking
+    if m.search_mask_ratio <= 0:
+        return batch
+    patch = m.patch or model.stride
+    out = dict(batch)
+    for key in ("search_visible", "search_thermal"):
+        out[key] = mask_patches(batch[key], m.search_mask_ratio, patch, model.pixel_mean, generator)
+    return out

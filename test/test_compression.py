@@ -1,0 +1,170 @@
+"""Compression distillation (Li et al.): the feature-matching loss on hand-made tensors, the frozen RGB
+teacher, the thermal-only student, and a tiny run of the whole `rgbt-tracker compress` pipeline."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from rgbt_tracker_ros.distill.compression import (
+    CompressionConfig, FeatureMatchingLoss, SingleModalityStudent, compression_loss, feature_channels, freeze,
+    grey_of, rgb_branch_features,
+)
+from rgbt_tracker_ros.models.builder import build_model
+from rgbt_tracker_ros.models.config import ModelConfig
+from rgbt_tracker_ros.training.config import LossConfig
+from rgbt_tracker_ros.training.losses import TrackingLoss, make_targets
+
+
+def test_matching_loss_known_values_with_identity_adapters():
+    student = [torch.ones(1, 2, 2, 2), torch.full((1, 3, 2, 2), 2.0), torch.zeros(1, 3, 1, 1)]
+    teacher = [torch.zeros(1, 2, 2, 2), torch.ones(1, 3, 2, 2), torch.full((1, 3, 1, 1), 3.0)]
+    loss = FeatureMatchingLoss(CompressionConfig(weight=0.5, levels=(0, 1)), [2, 3, 3], [2, 3, 3])
+    # level 0: mean((1 - 0)^2) = 1; level 1: mean((2 - 1)^2) = 1; mean over levels 1; times 0.5
+    assert loss(student, teacher).item() == pytest.approx(0.5)
+    neck_only = FeatureMatchingLoss(CompressionConfig(weight=1.0, levels=(-1,)), [2, 3, 3], [2, 3, 3])
+    assert neck_only.levels == [2]
+    assert neck_only(student, teacher).item() == pytest.approx(9.0)
+
+
+def test_matching_loss_adapter_between_widths_and_sizes():
+    loss = FeatureMatchingLoss(CompressionConfig(weight=1.0, levels=(0,)), [2], [1])
+    with torch.no_grad():
+        loss.adapters["0"].weight.copy_(torch.tensor([[[[1.0]], [[2.0]]]]))  # t_hat = s0 + 2 s1
+    s = torch.stack([torch.ones(2, 2), torch.full((2, 2), 3.0)]).unsqueeze(0)  # 1x2x2x2 -> t_hat = 7
+    t = torch.full((1, 1, 4, 4), 5.0)  # bigger map: the student's is resized (constant stays 7)
+    assert loss([s], [t]).item() == pytest.approx(4.0)
+    loss.prune_inputs(0, torch.tensor([1]))  # keep the student's channel 1 only: t_hat = 2 * 3 = 6
+    assert loss([s[:, 1:]], [t]).item() == pytest.approx(1.0)
+
+
+def test_config_switches_the_term_off_and_checks_levels():
+    assert not CompressionConfig(enabled=False).active
+    assert not CompressionConfig(weight=0.0).active
+    assert CompressionConfig().active
+    with pytest.raises(ValueError, match="outside"):
+        FeatureMatchingLoss(CompressionConfig(levels=(4,)), [8, 8, 8, 8], [8, 8, 8, 8])
+
+
+def _batch(config: ModelConfig, b: int = 2, seed: int = 0) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    z, s = config.template_size, config.search_size
+    r = lambda *shape: torch.rand(*shape, generator=g) * 255  # noqa: E731
+    return {"template_visible": r(b, 3, z, z), "template_thermal": r(b, 1, z, z),
+            "search_visible": r(b, 3, s, s), "search_thermal": r(b, 1, s, s),
+            "box": torch.tensor([[60.0, 60.0, 40.0, 40.0]] * b), "has_target": torch.ones(b, dtype=torch.bool)}
+
+
+def test_rgb_teacher_gets_no_gradient_and_the_student_does():
+    config = ModelConfig()
+    torch.manual_seed(0)
+    teacher = freeze(build_model(config))
+    student = SingleModalityStudent.from_student(teacher, "thermal").train()
+    for p in student.parameters():
+        p.requires_grad_(True)
+    distiller = FeatureMatchingLoss(CompressionConfig(), feature_channels(student), feature_channels(teacher))
+    batch = _batch(config)
+    out = student(batch["template_visible"], batch["template_thermal"], batch["search_visible"], batch["search_thermal"])
+    targets = make_targets(batch["box"], batch["has_target"], config.search_size, config.feature_size)
+    box, _ = TrackingLoss(LossConfig())(out, targets)
+    kd = compression_loss(distiller, out, teacher, batch["template_visible"], batch["search_visible"])
+    assert kd.item() > 0
+    (box + kd).backward()
+    assert all(p.grad is None for p in teacher.parameters())
+    assert not teacher.training
+    assert student.backbone.stem[0].weight.grad is not None
+    assert all(a.weight.grad is not None for a in distiller.adapters.values())
+
+
+def test_thermal_student_reads_only_the_thermal_inputs():
+    config = ModelConfig()
+    torch.manual_seed(0)
+    student = SingleModalityStudent(config, "thermal").eval()
+    a, b = _batch(config, 1, seed=1), _batch(config, 1, seed=2)
+    with torch.no_grad():
+        out_a = student(a["template_visible"], a["template_thermal"], a["search_visible"], a["search_thermal"])
+        out_b = student(b["template_visible"], a["template_thermal"], b["search_visible"], a["search_thermal"])
+    assert torch.equal(out_a["score_logits"], out_b["score_logits"])
+    # Same weights as an RGB-T student fed thermal in both inputs up to the shared backbone's features.
+    rgbt = build_model(config).eval()
+    rgbt.load_state_dict(student.state_dict())
+    with torch.no_grad():
+        feats = rgbt.encode(a["search_thermal"].expand(-1, 3, -1, -1), a["search_thermal"])
+    assert torch.allclose(out_a["search"]["thermal"][-1], feats["thermal"][-1], atol=1e-5)
+
+
+def test_rgb_branch_features_of_a_student_and_of_a_two_stream_teacher():
+    config = ModelConfig()
+    student = build_model(config).eval()
+    visible = _batch(config, 1)["search_visible"]
+    feats = rgb_branch_features(student, visible)
+    with torch.no_grad():
+        expected = student.encode(visible, grey_of(visible))["visible"]
+    assert [f.shape for f in feats] == [f.shape for f in expected]
+    assert all(torch.allclose(f, e, atol=1e-5) for f, e in zip(feats, expected))
+    try:
+        teacher = build_model(ModelConfig(kind="teacher")).eval()
+    except ValueError:
+        pytest.skip("no two-stream teacher kind registered")
+    with torch.no_grad():
+        feats = rgb_branch_features(teacher, visible)
+    assert [f.shape[1] for f in feats] == feature_channels(teacher)
+
+
+TINY = """
+name: tiny_thermal
+data:
+  sources: [{kind: synthetic, count: 20}]
+  val_sequences: 2
+  val_pairs: 8
+  synthetic_width: 160
+  synthetic_height: 128
+  synthetic_length: 20
+teacher:
+  optim: {batch_size: 4, epochs: 1, steps_per_epoch: 2, warmup_steps: 1}
+optim: {batch_size: 4, epochs: 1, steps_per_epoch: 2, warmup_steps: 1}
+finetune: {batch_size: 4, epochs: 1, steps_per_epoch: 2, warmup_steps: 1}
+pruning: {keep: 0.5}
+export: {output: OUT/thermal_pruned}
+run: {output_dir: OUT/run, workers: 0, threads: 1}
+"""
+
+
+def test_tiny_compress_pipeline_completes_and_exports(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY.replace("OUT", str(tmp_path)))
+    proc = subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", "compress", "--config", str(config),
+                           "--no-progress", "--set", "compression.levels=[1, 2, -1]"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "max |ONNX - PyTorch|" in proc.stdout
+    run = tmp_path / "run"
+    for name in ("teacher/best.pt", "distil/best.pt", "distil/history.jsonl", "pruned.pt", "finetune/best.pt",
+                 "compression.json"):
+        assert (run / name).is_file(), name
+    summary = json.loads((run / "compression.json").read_text())
+    assert 0.4 <= summary["pruning"]["kept_fraction"]["macs"] <= 0.5
+    history = [json.loads(line) for line in (run / "distil" / "history.jsonl").read_text().splitlines()]
+    assert "compress" in history[0] and history[0]["val_compress"] > 0
+    meta = json.loads((tmp_path / "thermal_pruned" / "model.json").read_text())
+    assert meta["name"] == "thermal_pruned" and meta["input_modality"] == "thermal"
+    assert {"template.onnx", "search.onnx", "student.pt"} <= {p.name for p in (tmp_path / "thermal_pruned").iterdir()}
+    # A second run skips the finished stages; another pruning fraction redoes only the fine-tuning.
+    proc = subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", "compress", "--config", str(config),
+                           "--no-progress", "--set", "compression.levels=[1, 2, -1]", "--set", "pruning.keep=0.7"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "stage teacher: done already" in proc.stderr and "stage distil: done already" in proc.stderr
+    assert "stage finetune:" in proc.stderr and "starting the stage afresh" in proc.stderr
+    summary = json.loads((run / "compression.json").read_text())
+    assert 0.6 <= summary["pruning"]["kept_fraction"]["macs"] <= 0.7
+
+
+def test_compress_rejects_a_bad_override(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY.replace("OUT", str(tmp_path)))
+    proc = subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", "compress", "--config", str(config),
+                           "--set", "pruning.keep=2"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "pruning.keep" in proc.stderr and "Traceback" not in proc.stderr
