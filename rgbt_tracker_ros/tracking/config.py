@@ -65,7 +65,7 @@ class TrackerConfig:
     trt_fp16: bool = True
     trt_cache_dir: Path = field(default_factory=default_trt_cache_dir)
     # Post-processing.
-    hann_weight: float = 0.3      # score map blended with a Hann window: (1 - w) * score + w * hann
+    hann_weight: float = 0.2      # score map blended with a Hann window: (1 - w) * score + w * hann
     size_lr: float = 0.6          # box size follows the prediction at size_lr * score per frame
     score_tracking: float = 0.3   # score at or above which the prediction is trusted
     score_lost: float = 0.1       # score below which a frame counts towards losing the target

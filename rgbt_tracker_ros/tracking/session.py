@@ -65,6 +65,9 @@ def session_options(threads: int) -> ort.SessionOptions:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle worker threads sleep instead of spinning between frames: on a robot the tracker shares
+    # the cores with camera drivers and the ROS executor, and spinning threads steal from them.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only; provider choices are reported through `log`
     return options
 
