@@ -35,7 +35,6 @@ setup(
     maintainer_email="maintainers@rgbt-tracker.invalid",
     description="RGB-T single object tracker for ROS 2 (ONNX Runtime student distilled from a two-stream teacher).",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             f"rgbt-tracker = {PACKAGE}.cli:main",
