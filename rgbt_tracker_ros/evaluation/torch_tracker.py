@@ -87,26 +87,5 @@ class TorchTracker(RGBTTracker):
         self._template_session = TorchGraphSession(TemplateGraph(model), TEMPLATE_INPUTS, ("template_features",))
         self._search_session = TorchGraphSession(SearchGraph(model), SEARCH_INPUTS, SEARCH_OUTPUTS)
         self.provider = TORCH_PROVIDER
-        self._setup_buffers()
+        self._prepare_buffers()
 
-    def _setup_buffers(self) -> None:
-        """What RGBTTracker.__init__ prepares after its sessions (same values, same shapes)."""
-        config = self.config
-        z, s = self.model.template_size, self.model.search_size
-        h, w = self.model.feature_size
-        hann = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
-        self._hann_term = (config.hann_weight * hann / max(float(hann.max()), 1e-12)).astype(np.float32)
-        self._score_weight = np.float32(1.0 - config.hann_weight)
-        self._blend = np.empty((h, w), dtype=np.float32)
-        self._grey = np.empty((s, s), dtype=np.uint8)
-        self._template_inputs = {
-            "template_visible": np.empty((1, 3, z, z), dtype=np.float32),
-            "template_thermal": np.empty((1, 1, z, z), dtype=np.float32),
-        }
-        self._search_inputs = {
-            "template_features": None,
-            "search_visible": np.empty((1, 3, s, s), dtype=np.float32),
-            "search_thermal": np.empty((1, 1, s, s), dtype=np.float32),
-        }
-        self._search_outputs = list(SEARCH_OUTPUTS)
-        self._target = None

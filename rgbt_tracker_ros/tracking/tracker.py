@@ -79,7 +79,6 @@ class RGBTTracker:
         self.provider: str = self._search_session.get_providers()[0]
 
         z, s = self.model.template_size, self.model.search_size
-        h, w = self.model.feature_size
         self._check_input_shapes(
             self._template_session, {"template_visible": (1, 3, z, z), "template_thermal": (1, 1, z, z)}
         )
@@ -87,10 +86,15 @@ class RGBTTracker:
             self._search_session, {"search_visible": (1, 3, s, s), "search_thermal": (1, 1, s, s)}
         )
 
+        self._prepare_buffers()
+
+    def _prepare_buffers(self) -> None:
+        """The Hann window and the input buffers reused every frame (sized from the model)."""
+        z, s = self.model.template_size, self.model.search_size
+        h, w = self.model.feature_size
         hann = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
-        self._hann_term = (config.hann_weight * hann / max(float(hann.max()), 1e-12)).astype(np.float32)
-        self._score_weight = np.float32(1.0 - config.hann_weight)
-        # Buffers reused every frame.
+        self._hann_term = (self.config.hann_weight * hann / max(float(hann.max()), 1e-12)).astype(np.float32)
+        self._score_weight = np.float32(1.0 - self.config.hann_weight)
         self._blend = np.empty((h, w), dtype=np.float32)
         self._grey = np.empty((s, s), dtype=np.uint8)
         self._template_inputs = {
