@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from rgbt_tracker_ros.ros.demo import cli_command, ros_environment
+from rgbt_tracker_ros.ros.processes import cli_command, ros_environment
 
 DOMAIN_ID = 1 + os.getpid() % 100
 HAS_NODE = importlib.util.find_spec("rgbt_tracker_ros.ros.tracker_node") is not None

@@ -28,9 +28,9 @@ import numpy as np
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.ros.demo_scoring import DemoOutcome, score_records
 from rgbt_tracker_ros.ros.demo_video import write_video_and_strip
-from rgbt_tracker_ros.ros.processes import (  # noqa: F401  (ros_environment: also imported from here)
+from rgbt_tracker_ros.ros.processes import (
     NODE_NAME, STOPPED_CLEANLY, NodeFailed, apply_ros_environment, cli_command, log_tail, node_command,
-    ros_environment, start_process, stop_process,
+    start_process, stop_process,
 )
 from rgbt_tracker_ros.ros.tracker_client import (
     TargetRecord, TrackerClient, connected_client, percentile_ms, status_line,
