@@ -117,7 +117,7 @@ def test_torch_tracker_tracks_like_the_onnx_tracker(models):
 
 def test_train_set_overrides_the_config():
     from rgbt_tracker_ros.training.config import TrainConfig
-    from rgbt_tracker_ros.training.train_command import apply_overrides, load_config
+    from rgbt_tracker_ros.common.config_io import apply_overrides, load_yaml_config as load_config
 
     data = apply_overrides({"optim": {"lr": 0.1}}, ["optim.lr=0.01", "run.output_dir=runs/x", "name=variant"])
     assert data == {"optim": {"lr": 0.01}, "run": {"output_dir": "runs/x"}, "name": "variant"}

@@ -75,15 +75,41 @@ def from_dict(cls: type[T], data: dict | None, where: str = "config") -> T:
         raise InputError(f"{where}: {exc}") from exc
 
 
-def load_yaml_config(cls: type[T], path: str | Path) -> T:
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Set each 'a.b.c=value' (value parsed as YAML) in a raw config mapping, creating sections."""
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            raise InputError(f"--set expects KEY=VALUE with a dotted KEY, got {item!r}")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InputError(f"--set {key}: value {text!r} is not valid YAML: {exc}") from exc
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                raise InputError(f"--set {key}: {'.'.join(parts[:i + 1])} is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def load_yaml_config(cls: type[T], path: str | Path, overrides: list[str] = ()) -> T:
+    """The typed config of a YAML file, with 'a.b=value' overrides applied before type checking."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text()) or {}
     except OSError as exc:
         raise InputError(f"cannot read config {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise InputError(f"config {path} is not valid YAML: {exc}") from exc
-    return from_dict(cls, data, where=path.name)
+    if not isinstance(data, dict):
+        raise InputError(f"config {path} must hold a mapping")
+    return from_dict(cls, apply_overrides(data, list(overrides)), where=path.name)
 
 
 def to_dict(config) -> dict:

@@ -384,10 +384,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rgbt_tracker_ros.training.train_command import load_config
+    from rgbt_tracker_ros.common.config_io import load_yaml_config
 
     try:
-        config = load_config(ThermalCompressionConfig, args.config, args.overrides)
+        config = load_yaml_config(ThermalCompressionConfig, args.config, args.overrides)
         run_cfg = config.run
         if args.output_dir:
             run_cfg = dataclasses.replace(run_cfg, output_dir=args.output_dir)

@@ -5,15 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
-from typing import TypeVar
 
-import yaml
-
-from rgbt_tracker_ros.common.config_io import from_dict
+from rgbt_tracker_ros.common.config_io import load_yaml_config
 from rgbt_tracker_ros.common.errors import InputError
-
-T = TypeVar("T")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,49 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--set distill.style_content.enabled=false --set optim.lr=0.001 (repeatable)")
 
 
-def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Set each 'a.b.c=value' (value parsed as YAML) in the raw config mapping, creating sections."""
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        parts = key.strip().split(".")
-        if not sep or not all(parts):
-            raise InputError(f"--set expects KEY=VALUE with a dotted KEY, got {item!r}")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"--set {key}: value {text!r} is not valid YAML: {exc}") from exc
-        node = data
-        for i, part in enumerate(parts[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            elif not isinstance(child, dict):
-                raise InputError(f"--set {key}: {'.'.join(parts[:i + 1])} is a value, not a section")
-            node = child
-        node[parts[-1]] = value
-    return data
-
-
-def load_config(cls: type[T], path: str | Path, overrides: list[str] = ()) -> T:
-    """The typed config of a YAML file with --set overrides applied before type checking."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except OSError as exc:
-        raise InputError(f"cannot read config {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"config {path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InputError(f"config {path} must hold a mapping")
-    return from_dict(cls, apply_overrides(data, list(overrides)), where=path.name)
-
-
 def run(args: argparse.Namespace) -> int:
     from rgbt_tracker_ros.training.config import TrainConfig
     from rgbt_tracker_ros.training.trainer import Trainer
 
     try:
-        config = load_config(TrainConfig, args.config, args.overrides)
+        config = load_yaml_config(TrainConfig, args.config, args.overrides)
         run_cfg = config.run
         if args.resume:
             run_cfg = dataclasses.replace(run_cfg, resume=args.resume)
