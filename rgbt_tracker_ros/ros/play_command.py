@@ -114,6 +114,8 @@ def _play(args: argparse.Namespace, sequence, thermal_size) -> int:
                 print(f"no subscriber on both topics after {settings.wait_for_subscribers_s:g} s; playing anyway",
                       file=sys.stderr)
         stats = player.play(stop)
+        if settings.qos == "reliable" and not player.flush():
+            print("not every published image was acknowledged by the reliable subscribers", file=sys.stderr)
         print(f"published {stats.pairs} pairs; {stats.late_messages} messages more than one period late "
               f"(max {stats.max_lateness_ms:.1f} ms)", file=sys.stderr)
         node.destroy_node()

@@ -30,6 +30,7 @@ from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp
 from rgbt_tracker_ros.tracking.preprocessing import scaling_homography
 
 QOS_CHOICES = ("sensor_data", "reliable")
+DISCOVERY_SETTLE_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,9 @@ class Player:
         deadline = time.monotonic() + self.settings.wait_for_subscribers_s
         while not stop.is_set():
             if self.visible_pub.get_subscription_count() > 0 and self.thermal_pub.get_subscription_count() > 0:
+                # Matching is seen on this side first; give the subscriber's side time to match too,
+                # or the first reliable messages can still be lost.
+                stop.wait(DISCOVERY_SETTLE_S)
                 return True
             if time.monotonic() >= deadline:
                 return self.settings.wait_for_subscribers_s <= 0.0
@@ -245,6 +249,12 @@ class Player:
             (self.visible_pub if event.camera == "visible" else self.thermal_pub).publish(event.message)
             self._count(event, published_by_pair)
         return self.stats
+
+    def flush(self, timeout_s: float = 2.0) -> bool:
+        """Wait until reliable subscribers acknowledged everything published (True) or the timeout."""
+        from rclpy.duration import Duration
+
+        return all(pub.wait_for_all_acked(Duration(seconds=timeout_s)) for pub in (self.visible_pub, self.thermal_pub))
 
     def close(self) -> None:
         """Remove the publishers from the node (the node stays)."""
