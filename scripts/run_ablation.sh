@@ -17,13 +17,19 @@
 #        QUICK=1 scripts/run_ablation.sh    (a smoke test of the whole chain: minutes, tiny schedules,
 #                                            results in runs/ablation_quick/, docs/ untouched)
 # Environment: RUNS (run folder), DEVICE (auto|cpu|cuda), SYNTHETIC (validation sequences, 40),
-#              REAL (real thermal sequences, ../shared/data/real), THREADS (2), PYTHON (.venv/bin/python)
+#              REAL (real thermal sequences, ../shared/data/real), THREADS (2), PYTHON (.venv/bin/python),
+#              PHASES (which of "teachers students compress table" to run; default all of them),
+#              PARALLEL (1: the trainings of one phase run at once, for a GPU machine with many cores;
+#                        their logs go to RUNS/NAME.log), WORKERS (data loader processes per training)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-.venv/bin/python}
 CLI=("$PYTHON" -m rgbt_tracker_ros.cli)
 QUICK=${QUICK:-0}
+PHASES=${PHASES:-teachers students compress table}
+PARALLEL=${PARALLEL:-0}
+WORKERS=${WORKERS:-}
 DEVICE=${DEVICE:-auto}
 THREADS=${THREADS:-2}
 REAL=${REAL:-../shared/data/real}
@@ -49,6 +55,17 @@ mkdir -p "$MODELS"
 SPECS=()   # name=PATH of every model for the table
 
 log() { printf '\n== %s ==\n' "$*" >&2; }
+phase() { [[ " $PHASES " == *" $1 "* ]]; }
+EXTRA=()
+[[ -n $WORKERS ]] && EXTRA=(--set "run.workers=$WORKERS")
+PIDS=()
+# wait_all: wait for the trainings started in the background; fail if any failed.
+wait_all() {
+    local failed=0
+    for pid in "${PIDS[@]}"; do wait "$pid" || failed=1; done
+    PIDS=()
+    [[ $failed == 0 ]] || { log "a training failed (see $RUNS/*.log)"; exit 1; }
+}
 
 # train NAME CONFIG [--set ...]: rgbt-tracker train into $RUNS/NAME, resuming, skipped when done.
 train() {
@@ -59,9 +76,16 @@ train() {
     local resume=()
     [[ -f $out/last.pt ]] && resume=(--resume "$out/last.pt")
     log "$name: training ($config $*)"
-    "${CLI[@]}" train --config "$config" --output-dir "$out" --device "$DEVICE" \
-        --set "name=$name" "${SHORT[@]}" "$@" "${resume[@]}"
-    touch "$out/DONE"
+    local command=("${CLI[@]}" train --config "$config" --output-dir "$out" --device "$DEVICE"
+                   --set "name=$name" "${SHORT[@]}" "${EXTRA[@]}" "$@" "${resume[@]}")
+    if [[ $PARALLEL == 1 ]]; then
+        mkdir -p "$RUNS"
+        ( "${command[@]}" >"$RUNS/$name.log" 2>&1 && touch "$out/DONE" ) &
+        PIDS+=($!)
+    else
+        "${command[@]}"
+        touch "$out/DONE"
+    fi
 }
 
 # export NAME: ONNX model folder $MODELS/NAME, or the checkpoint itself when it cannot be exported.
@@ -78,38 +102,53 @@ export_model() {
     fi
 }
 
-# 1. teachers
-train teacher config/training/teacher.yaml
-train teacher_mp config/training/teacher_mp.yaml
-export_model teacher
-export_model teacher_mp
+# 1. teachers (and the student without distillation, which needs no teacher)
+DISTIL=config/training/student_distill.yaml
+if phase teachers; then
+    train teacher config/training/teacher.yaml
+    train teacher_mp config/training/teacher_mp.yaml
+    train student_plain "$DISTIL" --set distill=null
+    wait_all
+fi
 
 # 2-3. students: one config, the terms switched by overrides
 TEACHER=$RUNS/teacher/best.pt
 TEACHER_MP=$RUNS/teacher_mp/best.pt
-DISTIL=config/training/student_distill.yaml
 NO_SC=(--set distill.specific_common.enabled=false)
 NO_PS=(--set distill.path_selection.enabled=false)
 NO_CKD=(--set distill.style_content.enabled=false --set distill.masking.search_mask_ratio=0)
+if phase students; then
 train student_plain "$DISTIL" --set distill=null
 train student_sc "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_PS[@]}" "${NO_CKD[@]}"
 train student_ps "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_SC[@]}" "${NO_CKD[@]}"
 train student_ckd "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_SC[@]}" "${NO_PS[@]}"
 train student_all "$DISTIL" --set "distill.teacher=$TEACHER"
 train student_all_mp "$DISTIL" --set "distill.teacher=$TEACHER_MP"
-for name in student_plain student_sc student_ps student_ckd student_all student_all_mp; do
+fi
+
+# 4. the thermal-only compressed model (its stages skip/resume themselves); in parallel mode it runs
+#    beside the students. Its RGB teacher is the two-stream teacher's visible stream.
+if phase compress; then
+    log "thermal compression"
+    compress=("${CLI[@]}" compress --config config/training/thermal_compression.yaml --device "$DEVICE"
+              --output-dir "$RUNS/thermal_compression" --set "teacher.checkpoint=$TEACHER"
+              --set "export.output=$MODELS/thermal_pruned" --set "export.unpruned_output=$MODELS/thermal_distilled"
+              "${SHORT_COMPRESS[@]}" "${EXTRA[@]}")
+    if [[ $PARALLEL == 1 ]]; then
+        ( "${compress[@]}" >"$RUNS/thermal_compression.log" 2>&1 ) &
+        PIDS+=($!)
+    else
+        "${compress[@]}"
+    fi
+fi
+wait_all
+phase table || exit 0
+
+# 5. every model exported, then the table (all latencies measured in this one run)
+for name in teacher teacher_mp student_plain student_sc student_ps student_ckd student_all student_all_mp; do
     export_model "$name"
 done
-
-# 4. the thermal-only compressed model (its stages skip/resume themselves)
-log "thermal compression"
-"${CLI[@]}" compress --config config/training/thermal_compression.yaml --device "$DEVICE" \
-    --output-dir "$RUNS/thermal_compression" \
-    --set "export.output=$MODELS/thermal_pruned" --set "export.unpruned_output=$MODELS/thermal_distilled" \
-    "${SHORT_COMPRESS[@]}"
 SPECS+=("thermal_distilled=$MODELS/thermal_distilled" "thermal_pruned=$MODELS/thermal_pruned")
-
-# 5. the table (all latencies measured in this one run)
 log "ablation table"
 REAL_ARGS=()
 [[ -d $REAL ]] && REAL_ARGS=(--real "$REAL")
