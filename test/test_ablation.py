@@ -54,12 +54,12 @@ def test_ablation_writes_json_and_markdown_with_the_expected_columns(models, tmp
                      f"student_torch={models / 'student' / 'student.pt'}",
                      "--synthetic", "2", "--synthetic-length", "8", "--real", str(models / "real"),
                      "--latency-steps", "3", "--latency-rounds", "1", "--latency-warmup", "1",
-                     "--reference", "student", "--output", str(tmp_path / "a.json"),
+                     "--reference", "student", "--baseline", "thermal_pruned", "--output", str(tmp_path / "a.json"),
                      "--markdown", str(tmp_path / "a.md"), "--no-progress")
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads((tmp_path / "a.json").read_text())
     assert report["columns"][: len(COLUMNS)] == COLUMNS
-    assert report["columns"][len(COLUMNS):] == ["ΔSR vs student", "× faster than student"]
+    assert report["columns"][len(COLUMNS):] == ["ΔSR vs thermal_pruned", "ΔSR vs student", "× faster than student"]
     rows = {r["model"]: r for r in report["rows"]}
     assert list(rows) == ["student", "thermal_pruned", "student_torch"]
     for row in rows.values():
@@ -68,6 +68,9 @@ def test_ablation_writes_json_and_markdown_with_the_expected_columns(models, tmp
     assert rows["student"]["latency backend"] == "ONNX Runtime (CPU)"
     assert rows["student_torch"]["latency backend"] == "PyTorch (CPU)"
     assert rows["student"]["ΔSR vs student"] == 0.0 and rows["student"]["× faster than student"] == 1.0
+    assert rows["thermal_pruned"]["ΔSR vs thermal_pruned"] == 0.0
+    assert rows["student"]["ΔSR vs thermal_pruned"] == pytest.approx(
+        rows["student"]["SR"] - rows["thermal_pruned"]["SR"], abs=2e-4)
     # Same network through ONNX Runtime and through PyTorch: same scores, same cost.
     assert rows["student_torch"]["SR"] == pytest.approx(rows["student"]["SR"], abs=1e-3)
     assert rows["student_torch"]["GFLOPs"] == pytest.approx(rows["student"]["GFLOPs"], rel=0.02)

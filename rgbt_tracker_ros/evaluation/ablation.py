@@ -91,6 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", type=Path, default=Path("docs/ablation.md"), help="markdown table (default %(default)s)")
     parser.add_argument("--reference", default="", metavar="NAME",
                         help="add columns relative to this model: SR difference and step-latency speed-up")
+    parser.add_argument("--baseline", default="", metavar="NAME",
+                        help="add a column of SR differences to this model (e.g. the student without distillation)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads of ONNX Runtime and torch (default %(default)s)")
     parser.add_argument("--latency-steps", type=int, default=100, help="timed steps per model per round (default %(default)s)")
     parser.add_argument("--latency-rounds", type=int, default=3, help="interleaved rounds (default %(default)s)")
@@ -342,7 +344,12 @@ def model_report(result: ModelResult) -> dict:
     }
 
 
-def flat_row(report: dict, reference: dict | None) -> dict:
+def _sr_gain(report: dict, other: dict):
+    sr, other_sr = report["synthetic"]["SR"], other["synthetic"]["SR"]
+    return _num(sr - other_sr) if sr is not None and other_sr is not None else None
+
+
+def flat_row(report: dict, reference: dict | None, baseline: dict | None = None) -> dict:
     """One table row (column label -> value) of a model report."""
     row = {
         "model": report["name"],
@@ -359,9 +366,10 @@ def flat_row(report: dict, reference: dict | None) -> dict:
     row["GFLOPs"] = _num(report["gflops"], 4)
     row["step p50 (ms)"] = _num(report["latency"]["p50_ms"], 3)
     row["latency backend"] = report["latency"]["backend"]
+    if baseline is not None:
+        row[f"ΔSR vs {baseline['name']}"] = _sr_gain(report, baseline)
     if reference is not None:
-        sr, ref_sr = report["synthetic"]["SR"], reference["synthetic"]["SR"]
-        row[f"ΔSR vs {reference['name']}"] = _num(sr - ref_sr) if sr is not None and ref_sr is not None else None
+        row[f"ΔSR vs {reference['name']}"] = _sr_gain(report, reference)
         row[f"× faster than {reference['name']}"] = _num(reference["latency"]["p50_ms"] / report["latency"]["p50_ms"], 2)
     return row
 
@@ -420,8 +428,9 @@ def ablation(args: argparse.Namespace) -> dict:
     if args.synthetic < 0 or args.synthetic_length < 0 or args.latency_warmup < 0:
         raise InputError("--synthetic, --synthetic-length and --latency-warmup must be 0 or more")
     specs = parse_models(args.models)
-    if args.reference and args.reference not in [s.name for s in specs]:
-        raise InputError(f"--reference {args.reference} is not one of the models")
+    for option in ("reference", "baseline"):
+        if getattr(args, option) and getattr(args, option) not in [s.name for s in specs]:
+            raise InputError(f"--{option} {getattr(args, option)} is not one of the models")
     progress = not args.no_progress
     syn_config = SyntheticConfig() if not args.synthetic_length else SyntheticConfig(length=args.synthetic_length)
     synthetic = synthetic_sequences("val", args.synthetic, syn_config) if args.synthetic else []
@@ -447,14 +456,15 @@ def ablation(args: argparse.Namespace) -> dict:
         result.latency = latency
     reports = [model_report(r) for r in results]
     reference = next((r for r in reports if r["name"] == args.reference), None)
-    rows = [flat_row(r, reference) for r in reports]
+    baseline = next((r for r in reports if r["name"] == args.baseline), None)
+    rows = [flat_row(r, reference, baseline) for r in reports]
     settings = {
         "synthetic_sequences": len(synthetic), "synthetic_length": syn_config.length,
         "synthetic_size": [syn_config.width, syn_config.height],
         "real": args.real, "real_sequences": len(real), "real_names": [s.name for s in real],
         "threads": args.threads, "latency_steps": args.latency_steps, "latency_rounds": args.latency_rounds,
         "latency_warmup": args.latency_warmup, "latency_calls": args.latency_steps * args.latency_rounds,
-        "reference": args.reference or None, "cpu": f"{os.cpu_count()} CPUs ({platform.machine()})",
+        "reference": args.reference or None, "baseline": args.baseline or None, "cpu": f"{os.cpu_count()} CPUs ({platform.machine()})",
         "load_average_1min": {"before": load_before, "after": _load_average()},
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "attribute_scoring": "frames with the attribute set, pooled over sequences",
