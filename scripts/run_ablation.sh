@@ -68,8 +68,8 @@ cpu)  # what a 2-core CPU affords in about 80 minutes (docs/ablation.md says how
                     --set finetune.warmup_steps=20 --set data.val_pairs=192 --set run.threads=2)
     # The shipped student's visible path is the RGB tracker (Li et al.'s teacher, same architecture,
     # so the thermal branch starts as its copy): no teacher stage to train on this CPU.
-    COMPRESS_TEACHER=weights/student/student.pt
-    SPECS+=("shipped_student=weights/student")   # the default model (15 epochs, batch 32), for scale
+    COMPRESS_TEACHER=rgbt_tracker_ros/weights/student/student.pt
+    SPECS+=("shipped_student=rgbt_tracker_ros/weights/student")   # the default model (15 epochs, batch 32), for scale
     ;;
 full)
     RUNS=${RUNS:-runs/ablation}
