@@ -82,6 +82,7 @@ def test_ablation_writes_json_and_markdown_with_the_expected_columns(models, tmp
         "occlusion", "low_light", "thermal_crossover", "fast_motion", "scale_change", "distractor"}
     assert models_by_name["student"]["real_thermal"]["sequences"] == 1
     assert report["settings"]["synthetic_sequences"] == 2
+    assert (tmp_path / "a.png").stat().st_size > 10_000  # the bar chart beside the markdown
     md = (tmp_path / "a.md").read_text()
     assert "| model | PR | SR | NPR | SR occlusion |" in md and "| thermal_pruned |" in md
     assert "student_torch" in proc.stdout

@@ -89,6 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="real thermal-only sequences (a sequence folder or a dataset root), e.g. ../shared/data/real")
     parser.add_argument("--output", type=Path, default=Path("docs/ablation.json"), help="JSON table (default %(default)s)")
     parser.add_argument("--markdown", type=Path, default=Path("docs/ablation.md"), help="markdown table (default %(default)s)")
+    parser.add_argument("--plot", type=Path, default=None,
+                        help="bar chart of the SRs (default: the markdown path with .png)")
     parser.add_argument("--reference", default="", metavar="NAME",
                         help="add columns relative to this model: SR difference and step-latency speed-up")
     parser.add_argument("--baseline", default="", metavar="NAME",
@@ -489,8 +491,11 @@ def run(args: argparse.Namespace) -> int:
     args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(markdown(args.title, report["rows"], report["settings"]))
+    from rgbt_tracker_ros.evaluation.plots import ablation_plot
+
+    plot = ablation_plot(report["rows"], args.plot or args.markdown.with_suffix(".png"), args.title)
     print_table(report["rows"], sys.stdout)
-    print(f"\nwritten {args.output} and {args.markdown}", file=sys.stderr)
+    print(f"\nwritten {args.output}, {args.markdown} and {plot}", file=sys.stderr)
     return 0
 
 

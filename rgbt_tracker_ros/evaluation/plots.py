@@ -65,3 +65,33 @@ def normalized_precision_plot(scores: dict[str, Scores], path,
     return _save_plot(curves, NORMALIZED_THRESHOLDS, path, title,
                       "Normalised location error threshold", "Normalised precision", "lower right",
                       marker_at=NPR_THRESHOLD)
+
+
+def ablation_plot(rows: list[dict], path, title: str = "Ablation") -> Path:
+    """Grouped bars per model: SR on the synthetic split (RGB-T and thermal-only) and on the real
+    thermal sequences, with each model's step latency in its label (rows of `rgbt-tracker ablation`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    series = (("SR", "synthetic SR (RGB-T)"), ("thermal-only SR", "synthetic SR (thermal only)"),
+              ("real SR", "real thermal SR"))
+    labels = [f"{r['model']}\n{r['step p50 (ms)']:.1f} ms" if r.get("step p50 (ms)") else r["model"] for r in rows]
+    y = np.arange(len(rows))
+    height = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.5), dpi=120)
+    for i, (key, label) in enumerate(series):
+        values = [np.nan if r.get(key) is None else r[key] for r in rows]
+        ax.barh(y + (i - (len(series) - 1) / 2) * height, values, height, label=label)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel="success rate (AUC)", xlim=(0.0, 1.0))
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8)
+    fig.tight_layout(rect=(0.0, 0.5 / fig.get_figheight(), 1.0, 1.0))
+    fig.savefig(path)
+    plt.close(fig)
+    return path
