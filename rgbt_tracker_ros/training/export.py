@@ -51,7 +51,7 @@ def export_student(model: SingleStreamStudent, out_dir: Path, name: str = "stude
     model = model.eval().cpu()
     config = model.config
     template_args, search_args = _example_inputs(config, torch.Generator().manual_seed(0))
-    template_graph, search_graph = TemplateGraph(model), SearchGraph(model)
+    template_graph, search_graph = TemplateGraph(model).eval(), SearchGraph(model).eval()
     with torch.no_grad():
         features = template_graph(*template_args)
         _export_graph(template_graph, template_args, out_dir / "template.onnx", TEMPLATE_INPUTS, ("template_features",))
