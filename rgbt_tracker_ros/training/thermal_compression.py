@@ -24,6 +24,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -202,7 +203,8 @@ class CompressionPipeline:
         def save(path: Path) -> None:
             torch.save({"model": student.state_dict(), "distiller": distiller.state_dict(),
                         "optimizer": optimizer.state_dict(), "epoch": epoch, "step": step, "best_val": best_val,
-                        "config": self._checkpoint_config(model_config), "stage": stage}, path)
+                        "config": self._checkpoint_config(model_config), "stage": stage}, path.with_suffix(".partial"))
+            os.replace(path.with_suffix(".partial"), path)  # a run killed mid-save keeps its last checkpoint
 
         while epoch < optim.epochs:
             stream = PairStream(self.data, model_config, seed=c.run.seed * 1000 + epoch + (500 if stage == "finetune" else 0))

@@ -107,7 +107,10 @@ class Trainer:
         }
         if self.distill is not None:
             state["distill"] = self.distill.state_dict()
-        torch.save(state, path)
+        # Written beside and renamed into place: a run killed mid-save keeps its previous checkpoint.
+        partial = path.with_suffix(".partial")
+        torch.save(state, partial)
+        os.replace(partial, path)
         return path
 
     def resume(self, path: str | Path) -> None:
