@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The training phases of scripts/run_ablation.sh on a lent GPU machine (16 cores, one GPU, no
 # network, the image's own python3 with torch), in parallel, inside one call's time limit; then the
-# run folders packed into $OUT for the trip back (teacher checkpoints without their optimiser state,
-# the archive split into parts under the tool's per-file limit). Exports and the table run back on the
+# run folders packed into $OUT for the trip back (finished runs' checkpoints without their optimiser
+# state, the archive split into parts under the tool's per-file limit). Exports and the table run back on the
 # development CPU, where the latencies of the table must be measured:
 #   PHASES=table scripts/run_ablation.sh
 #

@@ -149,7 +149,7 @@ NO_SC=(--set distill.specific_common.enabled=false)
 NO_PS=(--set distill.path_selection.enabled=false)
 NO_CKD=(--set distill.style_content.enabled=false --set distill.masking.search_mask_ratio=0)
 if phase students; then
-train student_plain "$DISTIL" --set distill=null "${S_EPOCHS[@]}"
+train student_plain "$DISTIL" --set distill=null "${S_EPOCHS[@]}"   # skipped when the teachers phase trained it
 train student_sc "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_PS[@]}" "${NO_CKD[@]}" "${S_EPOCHS[@]}"
 train student_ps "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_SC[@]}" "${NO_CKD[@]}" "${S_EPOCHS[@]}"
 train student_ckd "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_SC[@]}" "${NO_PS[@]}" "${S_EPOCHS[@]}"
@@ -158,7 +158,7 @@ train student_all_mp "$DISTIL" --set "distill.teacher=$TEACHER_MP" "${S_EPOCHS[@
 fi
 
 # 4. the thermal-only compressed model (its stages skip/resume themselves); in parallel mode it runs
-#    beside the students. Its RGB teacher is the two-stream teacher's visible stream.
+#    beside the students. Its RGB teacher is the profile's COMPRESS_TEACHER.
 if phase compress; then
     log "thermal compression"
     compress=("${CLI[@]}" compress --config config/training/thermal_compression.yaml --device "$DEVICE"

@@ -487,14 +487,18 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"rgbt-tracker ablation: error: {exc}", file=sys.stderr)
         return 2
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    args.markdown.parent.mkdir(parents=True, exist_ok=True)
-    args.markdown.write_text(markdown(args.title, report["rows"], report["settings"]))
     from rgbt_tracker_ros.evaluation.plots import ablation_plot
 
-    plot = ablation_plot(report["rows"], args.plot or args.markdown.with_suffix(".png"), args.title)
-    print_table(report["rows"], sys.stdout)
+    print_table(report["rows"], sys.stdout)  # first: an unwritable output path must not lose the run
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown(args.title, report["rows"], report["settings"]))
+        plot = ablation_plot(report["rows"], args.plot or args.markdown.with_suffix(".png"), args.title)
+    except OSError as exc:
+        print(f"rgbt-tracker ablation: error: cannot write the results: {exc}", file=sys.stderr)
+        return 2
     print(f"\nwritten {args.output}, {args.markdown} and {plot}", file=sys.stderr)
     return 0
 

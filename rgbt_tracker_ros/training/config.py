@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rgbt_tracker_ros.data.sampler import SamplerConfig
 from rgbt_tracker_ros.models.config import ModelConfig
@@ -114,6 +114,10 @@ class RunConfig:
     threads: int = 0      # torch intra-op threads; 0 = torch's default
     seed: int = 0
     resume: str = ""      # checkpoint to resume from; '' = fresh (the CLI's --resume overrides)
+
+    def with_command_line(self, **values: str) -> "RunConfig":
+        """This run config with the command line's flags that were given (empty values are not)."""
+        return replace(self, **{key: value for key, value in values.items() if value})
 
 
 @dataclass(frozen=True)

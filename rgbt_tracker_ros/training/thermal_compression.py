@@ -24,7 +24,6 @@ import dataclasses
 import json
 import logging
 import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -165,6 +164,7 @@ class CompressionPipeline:
         from rgbt_tracker_ros.training.datasets import PairStream, collate, fixed_validation_batches
         from rgbt_tracker_ros.training.losses import TrackingLoss, make_targets
         from rgbt_tracker_ros.training.pruning import bn_l1_penalty
+        from rgbt_tracker_ros.training.trainer import save_checkpoint
 
         c = self.config
         out = self.out / stage
@@ -201,10 +201,9 @@ class CompressionPipeline:
         model_config = student.config
 
         def save(path: Path) -> None:
-            torch.save({"model": student.state_dict(), "distiller": distiller.state_dict(),
-                        "optimizer": optimizer.state_dict(), "epoch": epoch, "step": step, "best_val": best_val,
-                        "config": self._checkpoint_config(model_config), "stage": stage}, path.with_suffix(".partial"))
-            os.replace(path.with_suffix(".partial"), path)  # a run killed mid-save keeps its last checkpoint
+            save_checkpoint({"model": student.state_dict(), "distiller": distiller.state_dict(),
+                             "optimizer": optimizer.state_dict(), "epoch": epoch, "step": step, "best_val": best_val,
+                             "config": self._checkpoint_config(model_config), "stage": stage}, path)
 
         while epoch < optim.epochs:
             stream = PairStream(self.data, model_config, seed=c.run.seed * 1000 + epoch + (500 if stage == "finetune" else 0))
@@ -390,12 +389,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = load_yaml_config(ThermalCompressionConfig, args.config, args.overrides)
-        run_cfg = config.run
-        if args.output_dir:
-            run_cfg = dataclasses.replace(run_cfg, output_dir=args.output_dir)
-        if args.device:
-            run_cfg = dataclasses.replace(run_cfg, device=args.device)
-        config = dataclasses.replace(config, run=run_cfg)
+        config = dataclasses.replace(config, run=config.run.with_command_line(output_dir=args.output_dir,
+                                                                             device=args.device))
         summary = CompressionPipeline(config, restart=args.restart, progress=not args.no_progress).run()
     except (InputError, ValueError) as exc:
         print(f"rgbt-tracker compress: {exc}", file=sys.stderr)

@@ -27,13 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = load_yaml_config(TrainConfig, args.config, args.overrides)
-        run_cfg = config.run
-        if args.resume:
-            run_cfg = dataclasses.replace(run_cfg, resume=args.resume)
-        if args.output_dir:
-            run_cfg = dataclasses.replace(run_cfg, output_dir=args.output_dir)
-        if args.device:
-            run_cfg = dataclasses.replace(run_cfg, device=args.device)
+        run_cfg = config.run.with_command_line(resume=args.resume, output_dir=args.output_dir, device=args.device)
         optim = dataclasses.replace(config.optim, epochs=args.epochs) if args.epochs else config.optim
         config = dataclasses.replace(config, run=run_cfg, optim=optim)
         best = Trainer(config).fit()

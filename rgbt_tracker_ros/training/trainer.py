@@ -47,6 +47,13 @@ def _batch_to(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
+def save_checkpoint(state: dict, path: Path) -> None:
+    """torch.save, written beside and renamed into place: a run killed mid-save keeps its previous checkpoint."""
+    partial = path.with_suffix(".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
+
+
 class Trainer:
     def __init__(self, config: TrainConfig):
         self.config = config
@@ -107,10 +114,7 @@ class Trainer:
         }
         if self.distill is not None:
             state["distill"] = self.distill.state_dict()
-        # Written beside and renamed into place: a run killed mid-save keeps its previous checkpoint.
-        partial = path.with_suffix(".partial")
-        torch.save(state, partial)
-        os.replace(partial, path)
+        save_checkpoint(state, path)
         return path
 
     def resume(self, path: str | Path) -> None:
