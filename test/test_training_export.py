@@ -94,3 +94,29 @@ def test_shipped_model_matches_its_pytorch_weights(repo_root):
     model.load_state_dict(state["model"])
     inputs = random_inputs(model.config, 2) + real_inputs(model.config, 2)
     assert check_parity(model, folder, inputs, tolerance=1e-3) < 1e-3
+
+
+def test_init_starts_from_the_checkpoints_weights_with_a_fresh_schedule(trained_run, tmp_path):
+    out, config = trained_run
+    source = out / "run" / "best.pt"
+    # lr 0: the one step changes no weight (batch-norm statistics still move), so they are the source's
+    proc = _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "init"), "--set", f"run.init={source}",
+                "--set", "optim.lr=0", "--set", "optim.epochs=1", "--set", "optim.steps_per_epoch=1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "weights initialised from" in proc.stderr
+    started = torch.load(tmp_path / "init" / "last.pt", weights_only=False)
+    assert started["step"] == 1 and started["epoch"] == 1  # a fresh schedule, not the source's
+    expected = torch.load(source, weights_only=False)["model"]
+    weights = [k for k in expected if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert len(weights) > 10
+    assert all(torch.equal(started["model"][k], expected[k]) for k in weights)
+
+
+def test_init_rejects_a_missing_checkpoint_and_another_model_kind(trained_run, tmp_path):
+    out, config = trained_run
+    proc = _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "a"),
+                "--set", f"run.init={tmp_path / 'missing.pt'}")
+    assert proc.returncode != 0 and "run.init" in proc.stderr and "does not exist" in proc.stderr
+    proc = _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "b"), "--set", "model.kind=teacher",
+                "--set", f"run.init={out / 'run' / 'best.pt'}")
+    assert proc.returncode != 0 and "holds a 'student' model" in proc.stderr

@@ -114,6 +114,8 @@ class RunConfig:
     threads: int = 0      # torch intra-op threads; 0 = torch's default
     seed: int = 0
     resume: str = ""      # checkpoint to resume from; '' = fresh (the CLI's --resume overrides)
+    init: str = ""        # start weights only (a checkpoint of the same model kind): fresh optimizer and
+                          # schedule, e.g. a distillation that fine-tunes a trained student; resume wins
 
     def with_command_line(self, **values: str) -> "RunConfig":
         """This run config with the command line's flags that were given (empty values are not)."""

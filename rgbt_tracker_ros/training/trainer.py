@@ -15,6 +15,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.distill import DistillationLoss, PathSupervisionLoss, load_teacher, mask_search
 from rgbt_tracker_ros.models.builder import build_model, parameter_count
 from rgbt_tracker_ros.training.config import TrainConfig
@@ -126,6 +127,22 @@ class Trainer:
         self.step, self.epoch, self.best_val = state["step"], state["epoch"], state["best_val"]
         log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.step)
 
+    def initialize_weights(self, path: str | Path) -> None:
+        """The model's weights from a checkpoint of the same kind and shapes; optimizer and schedule stay fresh."""
+        from rgbt_tracker_ros.training.export import load_checkpoint_model
+
+        if not Path(path).is_file():
+            raise InputError(f"run.init: checkpoint {path} does not exist")
+        source, _ = load_checkpoint_model(path)
+        if source.config.kind != self.config.model.kind:
+            raise InputError(f"run.init: {path} holds a {source.config.kind!r} model, this run trains "
+                             f"a {self.config.model.kind!r}")
+        try:
+            self.model.load_state_dict(source.state_dict())
+        except RuntimeError as exc:
+            raise InputError(f"run.init: {path} does not fit this run's model: {exc}") from exc
+        log.info("weights initialised from %s", path)
+
     # -- loop -----------------------------------------------------------------------------------
     def _loader(self) -> DataLoader:
         stream = PairStream(self.config.data, self.config.model,
@@ -201,6 +218,8 @@ class Trainer:
         c = self.config
         if c.run.resume:
             self.resume(c.run.resume)
+        elif c.run.init:
+            self.initialize_weights(c.run.init)
         val_batches = fixed_validation_batches(c.data, c.model, c.optim.batch_size) if self.is_main else []
         if self.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
