@@ -19,11 +19,12 @@ train-student: env
 	$(VENV)/rgbt-tracker train --config config/training/student.yaml
 	$(VENV)/rgbt-tracker export --checkpoint runs/student/best.pt --output rgbt_tracker_ros/weights/student
 
-# Issue 4's chain at the configs' schedules (a GPU's work): the two-stream teacher, then the student
-# distilled from it with every term on, exported as the default model.
+# Issue 4's chain at the configs' schedules (a GPU's work, hours on a CPU): the two-stream teacher, then
+# the student distilled from it with every term on, exported as the default model. Each stage resumes
+# from its last.pt (--resume auto), so the chain can be stopped and run again.
 train-distilled: env
-	$(VENV)/rgbt-tracker train --config config/training/teacher.yaml
-	$(VENV)/rgbt-tracker train --config config/training/student_distill.yaml
+	$(VENV)/rgbt-tracker train --config config/training/teacher.yaml --resume auto
+	$(VENV)/rgbt-tracker train --config config/training/student_distill.yaml --resume auto
 	$(VENV)/rgbt-tracker export --checkpoint runs/student_distill/best.pt --output rgbt_tracker_ros/weights/student
 
 # The ablation of docs/ablation.md: teachers, students with each term, the pruned thermal model, the table.

@@ -41,6 +41,7 @@ THREADS=${THREADS:-2}
 REAL=${REAL:-../shared/data/real}
 SPECS=()   # name=PATH of every model for the table
 T_EPOCHS=(); MP_EPOCHS=(); S_EPOCHS=()   # per-run schedule overrides of a profile
+LONG_EPOCHS=()   # cpu profile: plain and specific-common students also trained as many steps as the teacher
 COMPRESS_TEACHER=""                       # the RGB teacher of the compression (set per profile)
 case "$PROFILE" in
 quick)
@@ -63,6 +64,7 @@ cpu)  # what a 2-core CPU affords in about 80 minutes (docs/ablation.md says how
     SHORT=(--set optim.batch_size=16 --set optim.warmup_steps=50 --set data.val_pairs=192 --set run.workers=1
            --set run.threads=2)
     T_EPOCHS=(--set optim.epochs=4); MP_EPOCHS=(--set optim.epochs=2); S_EPOCHS=(--set optim.epochs=2)
+    LONG_EPOCHS=(--set optim.epochs=4)
     SHORT_COMPRESS=(--set optim.batch_size=16 --set optim.epochs=1 --set optim.warmup_steps=50
                     --set finetune.batch_size=16 --set finetune.epochs=1 --set finetune.steps_per_epoch=100
                     --set finetune.warmup_steps=20 --set data.val_pairs=192 --set run.threads=2)
@@ -155,6 +157,10 @@ train student_ps "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_SC[@]}" "${NO_
 train student_ckd "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_SC[@]}" "${NO_PS[@]}" "${S_EPOCHS[@]}"
 train student_all "$DISTIL" --set "distill.teacher=$TEACHER" "${S_EPOCHS[@]}"
 train student_all_mp "$DISTIL" --set "distill.teacher=$TEACHER_MP" "${S_EPOCHS[@]}"
+if [[ ${#LONG_EPOCHS[@]} -gt 0 ]]; then   # the teacher's number of steps: student vs teacher at equal steps
+    train student_plain_long "$DISTIL" --set distill=null "${LONG_EPOCHS[@]}"
+    train student_sc_long "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_PS[@]}" "${NO_CKD[@]}" "${LONG_EPOCHS[@]}"
+fi
 fi
 
 # 4. the thermal-only compressed model (its stages skip/resume themselves); in parallel mode it runs
@@ -176,7 +182,9 @@ wait_all
 phase table || exit 0
 
 # 5. every model exported, then the table (all latencies measured in this one run)
-for name in teacher teacher_mp student_plain student_sc student_ps student_ckd student_all student_all_mp; do
+NAMES=(teacher teacher_mp student_plain student_sc student_ps student_ckd student_all student_all_mp)
+[[ ${#LONG_EPOCHS[@]} -gt 0 ]] && NAMES+=(student_plain_long student_sc_long)
+for name in "${NAMES[@]}"; do
     export_model "$name"
 done
 SPECS+=("thermal_distilled=$MODELS/thermal_distilled" "thermal_pruned=$MODELS/thermal_pruned")

@@ -120,3 +120,18 @@ def test_init_rejects_a_missing_checkpoint_and_another_model_kind(trained_run, t
     proc = _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "b"), "--set", "model.kind=teacher",
                 "--set", f"run.init={out / 'run' / 'best.pt'}")
     assert proc.returncode != 0 and "holds a 'student' model" in proc.stderr
+
+
+def test_resume_auto_starts_fresh_then_continues_a_stopped_run(trained_run, tmp_path):
+    _, config = trained_run
+    out = tmp_path / "auto"
+    common = ("train", "--config", str(config), "--output-dir", str(out), "--resume", "auto",
+              "--set", "optim.steps_per_epoch=1")
+    first = _cli(*common, "--epochs", "1")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "resumed from" not in first.stderr
+    second = _cli(*common, "--epochs", "2")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert f"resumed from {out / 'last.pt'}" in second.stderr
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2]
