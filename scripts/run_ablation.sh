@@ -10,6 +10,8 @@
 #      (config/training/thermal_compression.yaml), before and after pruning
 #   5. every model exported (ONNX + model.json, checked against PyTorch; a model that does not export
 #      is evaluated from its checkpoint through PyTorch) and the table: rgbt-tracker ablation.
+#   sweep: term weights and combinations around the best single term (students only, same schedule),
+#      their own table (docs/ablation_sweep.md/.json) beside the plain, specific-common and all-terms rows.
 # Every step skips itself when it is done (a DONE file in its run folder) and a training step resumes
 # from its last.pt, so an interrupted chain continues where it stopped; delete a run folder to redo it.
 #
@@ -22,7 +24,7 @@
 # Environment: RUNS (run folder), DEVICE (auto|cpu|cuda), SYNTHETIC (validation sequences, 40),
 #              REAL (real thermal sequences, ../shared/data/real), THREADS (2), PYTHON (.venv/bin/python),
 #              PROFILE (full|cpu|quick), ONLY (names of the trainings to run, e.g. "teacher student_all"),
-#              PHASES (which of "teachers students compress table" to run; default all of them),
+#              PHASES (which of "teachers students sweep compress table" to run; default all of them),
 #              PARALLEL (1: the trainings of one phase run at once, for a GPU machine with many cores;
 #                        their logs go to RUNS/NAME.log), WORKERS (data loader processes per training)
 set -euo pipefail
@@ -32,7 +34,7 @@ PYTHON=${PYTHON:-.venv/bin/python}
 CLI=("$PYTHON" -m rgbt_tracker_ros.cli)
 QUICK=${QUICK:-0}
 PROFILE=${PROFILE:-$([[ $QUICK == 1 ]] && echo quick || echo full)}
-PHASES=${PHASES:-teachers students compress table}
+PHASES=${PHASES:-teachers students sweep compress table}
 PARALLEL=${PARALLEL:-0}
 WORKERS=${WORKERS:-}
 ONLY=${ONLY:-}   # names of the trainings to run (default: all); others are skipped
@@ -47,6 +49,7 @@ case "$PROFILE" in
 quick)
     RUNS=${RUNS:-runs/ablation_quick}
     SYNTHETIC=${SYNTHETIC:-2}
+    SWEEP_TABLE=("--output" "$RUNS/ablation_sweep.json" "--markdown" "$RUNS/ablation_sweep.md")
     TABLE=("--synthetic-length" 30 "--latency-steps" 20 "--latency-rounds" 1 "--output" "$RUNS/ablation.json"
            "--markdown" "$RUNS/ablation.md" "--title" "Ablation (QUICK smoke run: tiny schedules, not results)")
     SHORT=(--set optim.epochs=1 --set optim.steps_per_epoch=3 --set optim.batch_size=4 --set optim.warmup_steps=1
@@ -59,6 +62,8 @@ quick)
 cpu)  # what a 2-core CPU affords in about 80 minutes (docs/ablation.md says how it differs from full)
     RUNS=${RUNS:-runs/ablation_cpu}
     SYNTHETIC=${SYNTHETIC:-40}
+    SWEEP_TABLE=("--output" docs/ablation_sweep.json "--markdown" docs/ablation_sweep.md
+                 "--title" "Term-weight sweep, CPU schedule (students 400 steps of batch 16, teacher of the ablation)")
     TABLE=("--output" docs/ablation.json "--markdown" docs/ablation.md
            "--title" "Ablation, CPU schedule (batch 16; teacher 800 steps, mutual-prompt teacher 400, students 400 each)")
     SHORT=(--set optim.batch_size=16 --set optim.warmup_steps=50 --set data.val_pairs=192 --set run.workers=1
@@ -77,6 +82,7 @@ full)
     RUNS=${RUNS:-runs/ablation}
     SYNTHETIC=${SYNTHETIC:-40}
     TABLE=("--output" docs/ablation.json "--markdown" docs/ablation.md)
+    SWEEP_TABLE=("--output" docs/ablation_sweep.json "--markdown" docs/ablation_sweep.md)
     SHORT=()
     SHORT_COMPRESS=()
     COMPRESS_TEACHER=$RUNS/teacher/best.pt   # the two-stream teacher's visible stream
@@ -163,6 +169,22 @@ if [[ ${#LONG_EPOCHS[@]} -gt 0 ]]; then   # the teacher's number of steps: stude
 fi
 fi
 
+# sweep: why all terms together did worse than specific-common alone (CPU profile): masking, each
+# added term, lighter weights on the added terms, the specific-common weight.
+SWEEP_NAMES=(student_all_nomask student_sc_ps student_sc_ckd student_all_light student_sc_w05 student_sc_w2)
+if phase sweep; then
+train student_all_nomask "$DISTIL" --set "distill.teacher=$TEACHER" --set distill.masking.search_mask_ratio=0 "${S_EPOCHS[@]}"
+train student_sc_ps "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_CKD[@]}" "${S_EPOCHS[@]}"
+train student_sc_ckd "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_PS[@]}" "${S_EPOCHS[@]}"
+train student_all_light "$DISTIL" --set "distill.teacher=$TEACHER" --set distill.path_selection.weight=0.3 \
+    --set distill.style_content.weight=0.3 --set distill.masking.search_mask_ratio=0.1 "${S_EPOCHS[@]}"
+train student_sc_w05 "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_PS[@]}" "${NO_CKD[@]}" \
+    --set distill.specific_common.weight=0.5 "${S_EPOCHS[@]}"
+train student_sc_w2 "$DISTIL" --set "distill.teacher=$TEACHER" "${NO_PS[@]}" "${NO_CKD[@]}" \
+    --set distill.specific_common.weight=2 "${S_EPOCHS[@]}"
+wait_all
+fi
+
 # 4. the thermal-only compressed model (its stages skip/resume themselves); in parallel mode it runs
 #    beside the students. Its RGB teacher is the profile's COMPRESS_TEACHER.
 if phase compress; then
@@ -193,3 +215,14 @@ REAL_ARGS=()
 [[ -d $REAL ]] && REAL_ARGS=(--real "$REAL")
 "${CLI[@]}" ablation --models "${SPECS[@]}" --synthetic "$SYNTHETIC" "${REAL_ARGS[@]}" \
     --reference teacher --baseline student_plain --threads "$THREADS" "${TABLE[@]}"
+
+# the sweep's table, when its students exist (synthetic split only: latency is the students' above)
+SPECS=()
+if [[ -f $RUNS/${SWEEP_NAMES[0]}/best.pt ]]; then
+    for name in student_plain student_sc student_all "${SWEEP_NAMES[@]}"; do
+        export_model "$name"
+    done
+    log "sweep table"
+    "${CLI[@]}" ablation --models "${SPECS[@]}" --synthetic "$SYNTHETIC" --baseline student_plain \
+        --threads "$THREADS" --latency-steps 20 --latency-rounds 1 "${SWEEP_TABLE[@]}"
+fi
