@@ -17,7 +17,7 @@
 #
 # Usage: scripts/run_ablation.sh              (PROFILE=full, the configs' schedules: a GPU's work,
 #                                               days on a CPU; results in runs/ablation/)
-#        PROFILE=cpu scripts/run_ablation.sh  (the short schedules a 2-core CPU affords in ~80 minutes:
+#        PROFILE=cpu scripts/run_ablation.sh  (the short schedules a 2-core CPU affords in about 3 hours:
 #                                               the run behind docs/ablation.md; runs/ablation_cpu/)
 #        QUICK=1 scripts/run_ablation.sh      (a smoke test of the whole chain: minutes, tiny schedules,
 #                                               results in runs/ablation_quick/, docs/ untouched)
@@ -59,7 +59,7 @@ quick)
                     --set finetune.steps_per_epoch=3 --set finetune.batch_size=4 --set finetune.warmup_steps=1)
     COMPRESS_TEACHER=$RUNS/teacher/best.pt
     ;;
-cpu)  # what a 2-core CPU affords in about 80 minutes (docs/ablation.md says how it differs from full)
+cpu)  # what a 2-core CPU affords in about 3 hours (the sweep phase is 40 min of it) (docs/ablation.md says how it differs from full)
     RUNS=${RUNS:-runs/ablation_cpu}
     SYNTHETIC=${SYNTHETIC:-40}
     SWEEP_TABLE=("--output" docs/ablation_sweep.json "--markdown" docs/ablation_sweep.md

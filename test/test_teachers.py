@@ -81,10 +81,15 @@ def test_mutual_prompts_start_neutral_and_change_the_streams():
 
 def test_shipped_teachers_are_larger_than_the_student(repo_root):
     configs = {name: load_yaml_config(TrainConfig, repo_root / f"config/training/{name}.yaml")
-               for name in ("student", "teacher", "teacher_mp", "student_distill")}
+               for name in ("student", "teacher", "teacher_mp", "student_distill", "student_sc")}
     student = parameter_count(build_model(configs["student"].model))
-    assert configs["student_distill"].model == configs["student"].model  # the distilled student is the student
-    assert configs["student_distill"].distill.teacher == "runs/teacher/best.pt"
+    for distilled in ("student_distill", "student_sc"):  # the distilled student is the student, same recipe
+        assert configs[distilled].model == configs["student"].model
+        assert (configs[distilled].data, configs[distilled].optim) == (configs["student"].data, configs["student"].optim)
+        assert configs[distilled].distill.teacher == "runs/teacher/best.pt"
+    recipe = configs["student_sc"].distill  # the default model's recipe: specific-common alone, no masking
+    assert recipe.specific_common.enabled and recipe.specific_common.weight == 2.0
+    assert not (recipe.path_selection.enabled or recipe.style_content.enabled or recipe.masking.search_mask_ratio)
     for name in ("teacher", "teacher_mp"):
         model = configs[name].model
         assert model.kind == name
