@@ -65,7 +65,7 @@ cpu)  # what a 2-core CPU affords in about 3 hours (the sweep phase is 40 min of
     SWEEP_TABLE=("--output" docs/ablation_sweep.json "--markdown" docs/ablation_sweep.md
                  "--title" "Term-weight sweep, CPU schedule (students 400 steps of batch 16, teacher of the ablation)")
     TABLE=("--output" docs/ablation.json "--markdown" docs/ablation.md
-           "--title" "Ablation, CPU schedule (batch 16; teacher 800 steps, mutual-prompt teacher 400, students 400 each)")
+           "--title" "Ablation, CPU schedule (batch 16; teacher 800 steps, mutual-prompt teacher 400, students 400 each, _long students 800)")
     SHORT=(--set optim.batch_size=16 --set optim.warmup_steps=50 --set data.val_pairs=192 --set run.workers=1
            --set run.threads=2)
     T_EPOCHS=(--set optim.epochs=4); MP_EPOCHS=(--set optim.epochs=2); S_EPOCHS=(--set optim.epochs=2)

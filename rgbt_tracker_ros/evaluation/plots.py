@@ -5,6 +5,7 @@ matplotlib is imported inside the functions (Agg backend), so importing evaluati
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,7 @@ def ablation_plot(rows: list[dict], path, title: str = "Ablation") -> Path:
         ax.barh(y + (i - (len(series) - 1) / 2) * height, values, height, label=label)
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set(title=title, xlabel="success rate (AUC)", xlim=(0.0, 1.0))
+    ax.set(title=textwrap.fill(title, 70), xlabel="success rate (AUC)", xlim=(0.0, 1.0))
     ax.grid(True, axis="x", alpha=0.3)
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8)
     fig.tight_layout(rect=(0.0, 0.5 / fig.get_figheight(), 1.0, 1.0))
