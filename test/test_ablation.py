@@ -18,7 +18,8 @@ from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.training.pruning import PruningConfig, prune
 
 COLUMNS = ["model", "PR", "SR", "NPR", "SR occlusion", "SR low light", "SR thermal crossover", "SR fast motion",
-           "SR scale change", "SR distractors", "thermal-only PR", "thermal-only SR", "real PR", "real SR",
+           "SR scale change", "SR distractors", "thermal-only PR", "thermal-only SR", "visible-only PR",
+           "visible-only SR", "real PR", "real SR",
            "real NPR", "params (M)", "GFLOPs", "step p50 (ms)", "latency backend"]
 
 
@@ -65,6 +66,9 @@ def test_ablation_writes_json_and_markdown_with_the_expected_columns(models, tmp
     for row in rows.values():
         for column in ("PR", "SR", "NPR", "thermal-only SR", "real PR", "real SR", "GFLOPs", "step p50 (ms)"):
             assert row[column] is not None and np.isfinite(row[column]), (row["model"], column)
+    # visible-only (the node's fallback when the thermal camera stops): RGB-T models only
+    assert np.isfinite(rows["student"]["visible-only SR"]) and np.isfinite(rows["student_torch"]["visible-only SR"])
+    assert rows["thermal_pruned"]["visible-only SR"] is None
     assert rows["student"]["latency backend"] == "ONNX Runtime (CPU)"
     assert rows["student_torch"]["latency backend"] == "PyTorch (CPU)"
     assert rows["student"]["ΔSR vs student"] == 0.0 and rows["student"]["× faster than student"] == 1.0

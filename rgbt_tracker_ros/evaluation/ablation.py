@@ -71,6 +71,7 @@ class ModelResult:
     synthetic: list[FrameErrors] = field(default_factory=list)
     attributes: dict[str, list[FrameErrors]] = field(default_factory=dict)
     synthetic_thermal: list[FrameErrors] = field(default_factory=list)
+    synthetic_visible: list[FrameErrors] = field(default_factory=list)  # RGB-T models only
     real: list[tuple[str, FrameErrors]] = field(default_factory=list)
     cost: dict = field(default_factory=dict)
     latency: dict = field(default_factory=dict)
@@ -99,8 +100,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-steps", type=int, default=100, help="timed steps per model per round (default %(default)s)")
     parser.add_argument("--latency-rounds", type=int, default=3, help="interleaved rounds (default %(default)s)")
     parser.add_argument("--latency-warmup", type=int, default=10, help="untimed steps before each round (default %(default)s)")
-    parser.add_argument("--no-synthetic-thermal", action="store_true",
-                        help="skip the thermal-only runs on the synthetic sequences")
+    parser.add_argument("--no-single-camera", "--no-synthetic-thermal", action="store_true", dest="no_single_camera",
+                        help="skip the thermal-only and visible-only runs on the synthetic sequences")
     parser.add_argument("--title", default="Ablation", help="markdown heading")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -191,7 +192,10 @@ def _run(factory: TrackerFactory, sequence: Sequence, modality: str, progress: b
 
 
 def evaluate_accuracy(factories: list[TrackerFactory], results: list[ModelResult], synthetic: list[Sequence],
-                      real: list[Sequence], synthetic_thermal: bool, progress: bool) -> None:
+                      real: list[Sequence], single_camera: bool, progress: bool) -> None:
+    """RGB-T runs on the synthetic sequences (per attribute too); with single_camera, also thermal-only
+    and (for models that take the visible image) visible-only runs: the node's fallbacks when a camera
+    stops. Then the real sequences, in their own modality."""
     from tqdm import tqdm
 
     for lazy in tqdm(synthetic, desc="synthetic sequences", disable=not progress, file=sys.stderr, unit="seq"):
@@ -203,8 +207,10 @@ def evaluate_accuracy(factories: list[TrackerFactory], results: list[ModelResult
                 flags = sequence.attributes.get(key)
                 if flags is not None:
                     result.attributes.setdefault(key, []).append(subset(errors, np.asarray(flags)[errors.frames]))
-            if synthetic_thermal:
+            if single_camera:
                 result.synthetic_thermal.append(_run(factory, sequence, "thermal", progress, result))
+                if result.cost.get("input_modality", "rgbt") == "rgbt":
+                    result.synthetic_visible.append(_run(factory, sequence, "visible", progress, result))
     for lazy in tqdm(real, desc="real sequences", disable=not progress, file=sys.stderr, unit="seq"):
         sequence = materialise(lazy)
         modality = "thermal" if sequence.thermal is not None else sequence.modalities
@@ -339,6 +345,7 @@ def model_report(result: ModelResult) -> dict:
         "synthetic": _scores(result.synthetic),
         "attributes": attributes,
         "synthetic_thermal": _scores(result.synthetic_thermal),
+        "synthetic_visible": _scores(result.synthetic_visible),
         "real_thermal": real,
         **result.cost,
         "latency": result.latency,
@@ -361,6 +368,8 @@ def flat_row(report: dict, reference: dict | None, baseline: dict | None = None)
         row[f"SR {label}"] = report["attributes"][key]["SR"]
     row["thermal-only PR"] = report["synthetic_thermal"]["PR"]
     row["thermal-only SR"] = report["synthetic_thermal"]["SR"]
+    row["visible-only PR"] = report["synthetic_visible"]["PR"]
+    row["visible-only SR"] = report["synthetic_visible"]["SR"]
     row["real PR"] = report["real_thermal"]["PR"]
     row["real SR"] = report["real_thermal"]["SR"]
     row["real NPR"] = report["real_thermal"]["NPR"]
@@ -396,7 +405,8 @@ def markdown(title: str, rows: list[dict], settings: dict) -> str:
         "scored per sequence (first frame excluded) and averaged over sequences.",
         "- SR per attribute: the frames where the sequence's per-frame attribute is set, pooled over the "
         "synthetic sequences.",
-        "- thermal-only PR / SR: the same synthetic sequences with the visible camera absent.",
+        "- thermal-only PR / SR: the same synthetic sequences with the visible camera absent; visible-only: with "
+        "the thermal camera absent (the node's fallbacks when a camera stops; none for a thermal-only model).",
         f"- real PR / SR / NPR: {s['real_sequences']} real thermal-only sequences ({s['real'] or 'not evaluated'}).",
         "- params: PyTorch parameter count; GFLOPs: one tracking step (search graph), Conv/MatMul, 2 FLOPs "
         "per MAC, element-wise operations not counted.",
@@ -451,7 +461,7 @@ def ablation(args: argparse.Namespace) -> dict:
     for factory, result in zip(factories, results):
         result.cost = onnx_cost(factory.spec) if factory.spec.backend == ONNX else torch_cost(factory.module)
     load_before = _load_average()
-    evaluate_accuracy(factories, results, synthetic, real, not args.no_synthetic_thermal, progress)
+    evaluate_accuracy(factories, results, synthetic, real, not args.no_single_camera, progress)
     latencies = measure_latency(factories, args.threads, args.latency_steps, args.latency_rounds,
                                 args.latency_warmup, progress)
     for result, latency in zip(results, latencies):
