@@ -135,3 +135,12 @@ def test_resume_auto_starts_fresh_then_continues_a_stopped_run(trained_run, tmp_
     assert f"resumed from {out / 'last.pt'}" in second.stderr
     history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2]
+
+
+def test_a_file_that_is_not_a_checkpoint_gives_a_clear_error(trained_run, tmp_path):
+    _, config = trained_run
+    bad = tmp_path / "notes.pt"
+    bad.write_text("not a checkpoint\n")
+    for proc in (_cli("export", "--checkpoint", str(bad), "--output", str(tmp_path / "m")),
+                 _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "r"), "--set", f"run.init={bad}")):
+        assert proc.returncode == 2 and "cannot load checkpoint" in proc.stderr and "Traceback" not in proc.stderr

@@ -28,8 +28,8 @@ def load_teacher(path: str | Path, student: ModelConfig, device: torch.device | 
         raise InputError(f"distill.teacher: checkpoint {path} does not exist (train the teacher first)")
     try:
         teacher, _ = load_checkpoint_model(path)
-    except (KeyError, RuntimeError) as exc:
-        raise InputError(f"distill.teacher: cannot load {path}: {exc}") from exc
+    except InputError as exc:
+        raise InputError(f"distill.teacher: {exc}") from exc
     for key in _GEOMETRY:
         if getattr(teacher.config, key) != getattr(student, key):
             raise InputError(f"distill.teacher: the teacher's {key} ({getattr(teacher.config, key)}) differs from "

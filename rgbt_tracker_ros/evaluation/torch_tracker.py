@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.config import TrackerConfig
 from rgbt_tracker_ros.tracking.model_bundle import SEARCH_INPUTS, SEARCH_OUTPUTS, TEMPLATE_INPUTS, ModelBundle
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
@@ -50,13 +49,7 @@ def load_torch_model(path: str | Path):
     """(model in eval mode, checkpoint dict) of a training checkpoint or an exported student.pt."""
     from rgbt_tracker_ros.training.export import load_checkpoint_model
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"checkpoint {path} does not exist")
-    try:
-        return load_checkpoint_model(path)
-    except (KeyError, RuntimeError, ValueError) as exc:
-        raise InputError(f"cannot load checkpoint {path}: {exc}") from exc
+    return load_checkpoint_model(path)
 
 
 class TorchTracker(RGBTTracker):

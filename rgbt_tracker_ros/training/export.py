@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from rgbt_tracker_ros import __version__
+from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.models.builder import parameter_count
 from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.models.student import SearchGraph, SingleStreamStudent, TemplateGraph
@@ -145,17 +146,26 @@ def real_inputs(config: ModelConfig, count: int = 3, seed: int = 1_000_000) -> l
 
 
 def load_checkpoint_model(path: str | Path) -> tuple[SingleStreamStudent, dict]:
+    """(network in eval mode, checkpoint dict) of a `train` checkpoint or an exported student.pt, built
+    from the config stored with it. A missing, unreadable or foreign file raises InputError."""
     from rgbt_tracker_ros.common.config_io import from_dict
     from rgbt_tracker_ros.models.builder import build_model
 
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    model_config = from_dict(ModelConfig, state["config"]["model"], where="checkpoint.model")
-    modality = state["config"].get("input_modality")
-    if modality:  # a single-modality student (the thermal-only compressed model)
-        from rgbt_tracker_ros.distill.compression import SingleModalityStudent
+    if not Path(path).is_file():
+        raise InputError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        model_config = from_dict(ModelConfig, state["config"]["model"], where="checkpoint.model")
+        modality = state["config"].get("input_modality")
+        if modality:  # a single-modality student (the thermal-only compressed model)
+            from rgbt_tracker_ros.distill.compression import SingleModalityStudent
 
-        model = SingleModalityStudent(model_config, modality)
-    else:
-        model = build_model(model_config)
-    model.load_state_dict(state["model"])
+            model = SingleModalityStudent(model_config, modality)
+        else:
+            model = build_model(model_config)
+        model.load_state_dict(state["model"])
+    except InputError:
+        raise
+    except Exception as exc:  # torch.load of a non-checkpoint raises pickle, EOF, zip or type errors
+        raise InputError(f"cannot load checkpoint {path}: {type(exc).__name__}: {exc}") from exc
     return model.eval(), state

@@ -116,13 +116,11 @@ class CompressionPipeline:
         from rgbt_tracker_ros.training.export import load_checkpoint_model
 
         c = self.config
-        if c.teacher.checkpoint:
-            path = Path(c.teacher.checkpoint)
-            if not path.is_file():
-                raise InputError(f"teacher.checkpoint {path} does not exist")
-        else:
-            path = self._train_teacher()
-        model, _ = load_checkpoint_model(path)
+        path = Path(c.teacher.checkpoint) if c.teacher.checkpoint else self._train_teacher()
+        try:
+            model, _ = load_checkpoint_model(path)
+        except InputError as exc:
+            raise InputError(f"teacher.checkpoint: {exc}") from exc
         log.info("RGB teacher: %s (%s, %d parameters)", path, type(model).__name__,
                  sum(p.numel() for p in model.parameters()))
         return freeze(model.to(self.device)), path

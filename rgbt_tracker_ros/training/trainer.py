@@ -131,9 +131,10 @@ class Trainer:
         """The model's weights from a checkpoint of the same kind and shapes; optimizer and schedule stay fresh."""
         from rgbt_tracker_ros.training.export import load_checkpoint_model
 
-        if not Path(path).is_file():
-            raise InputError(f"run.init: checkpoint {path} does not exist")
-        source, _ = load_checkpoint_model(path)
+        try:
+            source, _ = load_checkpoint_model(path)
+        except InputError as exc:
+            raise InputError(f"run.init: {exc}") from exc
         if source.config.kind != self.config.model.kind:
             raise InputError(f"run.init: {path} holds a {source.config.kind!r} model, this run trains "
                              f"a {self.config.model.kind!r}")
