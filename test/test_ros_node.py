@@ -310,7 +310,8 @@ class NodeProcess:
         self._file = open(self.log, "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rgbt_tracker_ros.ros.tracker_node", "--ros-args", *ros_args],
-            cwd=REPO, env=dict(os.environ), stdout=self._file, stderr=subprocess.STDOUT,
+            # faulthandler: a node that hangs on shutdown is sent SIGABRT and prints every thread's stack.
+            cwd=REPO, env={**os.environ, "PYTHONFAULTHANDLER": "1"}, stdout=self._file, stderr=subprocess.STDOUT,
         )
 
     def output(self) -> str:
@@ -327,8 +328,12 @@ class NodeProcess:
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                self.proc.send_signal(signal.SIGABRT)
+                try:
+                    self.proc.wait(timeout=5.0)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
         self._file.close()
         return self.proc.returncode
 
@@ -356,9 +361,9 @@ def tracker(ros, tmp_path_factory):
     process, harness = _start(ros, tmp_path_factory.mktemp("node"), "/t", "rgbt_tracker", scene, [])
     yield process, harness
     harness.close()
-    output = process.output()
     code = process.stop(signal.SIGTERM)
-    assert code == 0, f"node exit code {code} on SIGTERM:\n{output[-3000:]}"
+    # The end of the log: the shutdown's own messages (a hung shutdown prints every thread's stack).
+    assert code == 0, f"node exit code {code} on SIGTERM:\n{process.output()[-6000:]}"
     assert "Traceback" not in process.output()
 
 

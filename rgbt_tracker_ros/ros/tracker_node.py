@@ -2,12 +2,13 @@
 
 Threads: the image callbacks (one mutually exclusive group) only convert, pair and buffer; a worker
 thread tracks the newest pair, so no backlog builds up; the services and the diagnostics timer run
-in groups of their own on a multi-threaded executor. `_lock` guards the input side and the
+on the same single-threaded executor as the callbacks (see `main`). `_lock` guards the input side and the
 statistics (short sections only); `_tracker_lock` guards the tracker (held through an inference).
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import sys
 import threading
@@ -470,6 +471,9 @@ def _received(pair: Pair) -> float:
     return max(f.received for f in (pair.visible, pair.thermal) if f is not None)
 
 
+SHUTDOWN_GRACE_S = 10.0  # from the end of spinning to the process's exit
+
+
 def main(args: list[str] | None = None) -> int:
     rclpy.init(args=args)
     try:
@@ -490,7 +494,10 @@ def main(args: list[str] | None = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        executor.shutdown()
+        # A stopped node must exit, not wait for SIGKILL: if the teardown below or the interpreter's
+        # own (DDS participants, ONNX Runtime threads) hangs, print every thread's stack and exit 1.
+        faulthandler.dump_traceback_later(SHUTDOWN_GRACE_S, exit=True)
+        executor.shutdown(timeout_sec=SHUTDOWN_GRACE_S / 2)
         node.destroy_node()
         rclpy.try_shutdown()
     return 0
