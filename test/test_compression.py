@@ -2,8 +2,6 @@
 teacher, the thermal-only student, and a tiny run of the whole `rgbt-tracker compress` pipeline."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -16,6 +14,7 @@ from rgbt_tracker_ros.models.builder import build_model
 from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.training.config import LossConfig
 from rgbt_tracker_ros.training.losses import TrackingLoss, make_targets
+from tiny_runs import TINY_DATA, run_cli, tiny_optim
 
 
 def test_matching_loss_known_values_with_identity_adapters():
@@ -113,31 +112,21 @@ def test_rgb_branch_features_of_a_student_and_of_a_two_stream_teacher():
     assert [f.shape[1] for f in feats] == feature_channels(teacher)
 
 
-TINY = """
-name: tiny_thermal
-data:
-  sources: [{kind: synthetic, count: 20}]
-  val_sequences: 2
-  val_pairs: 8
-  synthetic_width: 160
-  synthetic_height: 128
-  synthetic_length: 20
+TINY = "name: tiny_thermal\n" + TINY_DATA + f"""
 teacher:
-  optim: {batch_size: 4, epochs: 1, steps_per_epoch: 2, warmup_steps: 1}
-optim: {batch_size: 4, epochs: 1, steps_per_epoch: 2, warmup_steps: 1}
-finetune: {batch_size: 4, epochs: 1, steps_per_epoch: 2, warmup_steps: 1}
-pruning: {keep: 0.5}
-export: {output: OUT/thermal_pruned}
-run: {output_dir: OUT/run, workers: 0, threads: 1}
+  optim: {tiny_optim(1)}
+optim: {tiny_optim(1)}
+finetune: {tiny_optim(1)}
+pruning: {{keep: 0.5}}
+export: {{output: OUT/thermal_pruned}}
+run: {{output_dir: OUT/run, workers: 0, threads: 1}}
 """
 
 
 def test_tiny_compress_pipeline_completes_and_exports(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY.replace("OUT", str(tmp_path)))
-    proc = subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", "compress", "--config", str(config),
-                           "--no-progress", "--set", "compression.levels=[1, 2, -1]"],
-                          capture_output=True, text=True)
+    proc = run_cli("compress", "--config", str(config), "--no-progress", "--set", "compression.levels=[1, 2, -1]")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "max |ONNX - PyTorch|" in proc.stdout
     run = tmp_path / "run"
@@ -152,9 +141,8 @@ def test_tiny_compress_pipeline_completes_and_exports(tmp_path):
     assert meta["name"] == "thermal_pruned" and meta["input_modality"] == "thermal"
     assert {"template.onnx", "search.onnx", "student.pt"} <= {p.name for p in (tmp_path / "thermal_pruned").iterdir()}
     # A second run skips the finished stages; another pruning fraction redoes only the fine-tuning.
-    proc = subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", "compress", "--config", str(config),
-                           "--no-progress", "--set", "compression.levels=[1, 2, -1]", "--set", "pruning.keep=0.7"],
-                          capture_output=True, text=True)
+    proc = run_cli("compress", "--config", str(config), "--no-progress", "--set", "compression.levels=[1, 2, -1]",
+                   "--set", "pruning.keep=0.7")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "stage teacher: done already" in proc.stderr and "stage distil: done already" in proc.stderr
     assert "stage finetune:" in proc.stderr and "starting the stage afresh" in proc.stderr
@@ -165,6 +153,5 @@ def test_tiny_compress_pipeline_completes_and_exports(tmp_path):
 def test_compress_rejects_a_bad_override(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY.replace("OUT", str(tmp_path)))
-    proc = subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", "compress", "--config", str(config),
-                           "--set", "pruning.keep=2"], capture_output=True, text=True)
+    proc = run_cli("compress", "--config", str(config), "--set", "pruning.keep=2")
     assert proc.returncode == 2 and "pruning.keep" in proc.stderr and "Traceback" not in proc.stderr

@@ -2,8 +2,6 @@
 ONNX export with parity, and a tiny teacher-then-distil run through the CLI (docs/distillation.md)."""
 
 import json
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -16,6 +14,7 @@ from rgbt_tracker_ros.models.prompts import MutualPromptTeacher
 from rgbt_tracker_ros.models.teacher import PATHS, TwoStreamTeacher
 from rgbt_tracker_ros.training.config import TrainConfig
 from rgbt_tracker_ros.training.export import check_parity, export_student, random_inputs, real_inputs
+from tiny_runs import TINY_DATA, run_cli, tiny_optim
 
 TINY_BACKBONE = BackboneConfig(8, ((12, 1, 2), (16, 1, 2), (24, 1, 1)), 16)
 KINDS = ("teacher", "teacher_mp")
@@ -113,16 +112,7 @@ def test_teacher_exports_to_the_runtime_contract_with_parity(kind, tmp_path):
 
 
 # -- teacher, then distillation, through the CLI ---------------------------------------------------
-DATA = """
-data:
-  sources: [{kind: synthetic, count: 20}]
-  val_sequences: 2
-  val_pairs: 8
-  synthetic_width: 160
-  synthetic_height: 128
-  synthetic_length: 20
-optim: {batch_size: 4, epochs: 2, steps_per_epoch: 2, warmup_steps: 1}
-"""
+DATA = TINY_DATA + f"optim: {tiny_optim(2)}\n"
 TINY_TEACHER = """
 name: tiny_teacher
 model:
@@ -140,10 +130,6 @@ run: {output_dir: OUT, workers: 0, threads: 1}
 """ + DATA
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", *args], capture_output=True, text=True)
-
-
 def _history(run):
     return [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
 
@@ -151,13 +137,13 @@ def _history(run):
 def test_teacher_then_distillation_then_export(tmp_path):
     teacher_run, student_run = tmp_path / "teacher", tmp_path / "distill"
     (tmp_path / "teacher.yaml").write_text(TINY_TEACHER.replace("OUT", str(teacher_run)))
-    proc = _cli("train", "--config", str(tmp_path / "teacher.yaml"))
+    proc = run_cli("train", "--config", str(tmp_path / "teacher.yaml"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert {"path_rgb", "path_thermal", "path_fused"} <= set(_history(teacher_run)[-1])
 
     distill_yaml = tmp_path / "distill.yaml"
     distill_yaml.write_text(TINY_DISTILL.replace("OUT", str(student_run)).replace("TEACHER", str(teacher_run / "best.pt")))
-    proc = _cli("train", "--config", str(distill_yaml))
+    proc = run_cli("train", "--config", str(distill_yaml))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "distilling from" in proc.stderr
     history = _history(student_run)
@@ -168,11 +154,11 @@ def test_teacher_then_distillation_then_export(tmp_path):
     assert set(state["model"]) == set(plain.state_dict())  # the student alone: adapters are kept apart
     assert state["distill"]                                  # ... in the training checkpoint, for resuming
 
-    proc = _cli("train", "--config", str(distill_yaml), "--resume", str(student_run / "last.pt"), "--epochs", "3")
+    proc = run_cli("train", "--config", str(distill_yaml), "--resume", str(student_run / "last.pt"), "--epochs", "3")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert _history(student_run)[-1]["step"] == 6
 
-    proc = _cli("export", "--checkpoint", str(student_run / "best.pt"), "--output", str(tmp_path / "model"))
+    proc = run_cli("export", "--checkpoint", str(student_run / "best.pt"), "--output", str(tmp_path / "model"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "max |ONNX - PyTorch|" in proc.stdout
     meta = json.loads((tmp_path / "model" / "model.json").read_text())
@@ -182,7 +168,7 @@ def test_teacher_then_distillation_then_export(tmp_path):
 def test_distillation_reports_a_missing_teacher(tmp_path):
     distill_yaml = tmp_path / "distill.yaml"
     distill_yaml.write_text(TINY_DISTILL.replace("OUT", str(tmp_path / "run")).replace("TEACHER", str(tmp_path / "no.pt")))
-    proc = _cli("train", "--config", str(distill_yaml))
+    proc = run_cli("train", "--config", str(distill_yaml))
     assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
 
 

@@ -1,8 +1,6 @@
 """A tiny real training run (two epochs of a few steps), resume, export and the ONNX/PyTorch parity check."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,23 +11,12 @@ from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.training.export import (
     WEIGHTS_FILE, check_parity, export_student, random_inputs, real_inputs,
 )
+from tiny_runs import TINY_DATA, run_cli, tiny_optim
 
-TINY_CONFIG = """
-name: tiny
-data:
-  sources: [{kind: synthetic, count: 20}]
-  val_sequences: 2
-  val_pairs: 8
-  synthetic_width: 160
-  synthetic_height: 128
-  synthetic_length: 20
-optim: {batch_size: 4, epochs: 2, steps_per_epoch: 2, warmup_steps: 1}
-run: {output_dir: OUT, workers: 0, threads: 1}
+TINY_CONFIG = "name: tiny\n" + TINY_DATA + f"""
+optim: {tiny_optim(2)}
+run: {{output_dir: OUT, workers: 0, threads: 1}}
 """
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "rgbt_tracker_ros.cli", *args], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +24,7 @@ def trained_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     config = out / "tiny.yaml"
     config.write_text(TINY_CONFIG.replace("OUT", str(out / "run")))
-    proc = _cli("train", "--config", str(config))
+    proc = run_cli("train", "--config", str(config))
     assert proc.returncode == 0, proc.stderr[-2000:]
     return out, config
 
@@ -53,7 +40,7 @@ def test_training_writes_checkpoints_history_and_plot(trained_run):
 
 def test_resume_continues_from_the_checkpoint(trained_run):
     out, config = trained_run
-    proc = _cli("train", "--config", str(config), "--resume", str(out / "run" / "last.pt"), "--epochs", "3")
+    proc = run_cli("train", "--config", str(config), "--resume", str(out / "run" / "last.pt"), "--epochs", "3")
     assert proc.returncode == 0, proc.stderr[-2000:]
     history = [json.loads(line) for line in (out / "run" / "history.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2, 3]
@@ -62,7 +49,7 @@ def test_resume_continues_from_the_checkpoint(trained_run):
 
 def test_export_command_checks_parity(trained_run, tmp_path):
     out, _ = trained_run
-    proc = _cli("export", "--checkpoint", str(out / "run" / "best.pt"), "--output", str(tmp_path / "model"))
+    proc = run_cli("export", "--checkpoint", str(out / "run" / "best.pt"), "--output", str(tmp_path / "model"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "max |ONNX - PyTorch|" in proc.stdout
     meta = json.loads((tmp_path / "model" / "model.json").read_text())
@@ -70,7 +57,7 @@ def test_export_command_checks_parity(trained_run, tmp_path):
 
 
 def test_export_rejects_a_missing_checkpoint(tmp_path):
-    proc = _cli("export", "--checkpoint", str(tmp_path / "none.pt"), "--output", str(tmp_path / "m"))
+    proc = run_cli("export", "--checkpoint", str(tmp_path / "none.pt"), "--output", str(tmp_path / "m"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -100,7 +87,7 @@ def test_init_starts_from_the_checkpoints_weights_with_a_fresh_schedule(trained_
     out, config = trained_run
     source = out / "run" / "best.pt"
     # lr 0: the one step changes no weight (batch-norm statistics still move), so they are the source's
-    proc = _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "init"), "--set", f"run.init={source}",
+    proc = run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "init"), "--set", f"run.init={source}",
                 "--set", "optim.lr=0", "--set", "optim.epochs=1", "--set", "optim.steps_per_epoch=1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "weights initialised from" in proc.stderr
@@ -114,10 +101,10 @@ def test_init_starts_from_the_checkpoints_weights_with_a_fresh_schedule(trained_
 
 def test_init_rejects_a_missing_checkpoint_and_another_model_kind(trained_run, tmp_path):
     out, config = trained_run
-    proc = _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "a"),
+    proc = run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "a"),
                 "--set", f"run.init={tmp_path / 'missing.pt'}")
     assert proc.returncode != 0 and "run.init" in proc.stderr and "does not exist" in proc.stderr
-    proc = _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "b"), "--set", "model.kind=teacher",
+    proc = run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "b"), "--set", "model.kind=teacher",
                 "--set", f"run.init={out / 'run' / 'best.pt'}")
     assert proc.returncode != 0 and "holds a 'student' model" in proc.stderr
 
@@ -127,10 +114,10 @@ def test_resume_auto_starts_fresh_then_continues_a_stopped_run(trained_run, tmp_
     out = tmp_path / "auto"
     common = ("train", "--config", str(config), "--output-dir", str(out), "--resume", "auto",
               "--set", "optim.steps_per_epoch=1")
-    first = _cli(*common, "--epochs", "1")
+    first = run_cli(*common, "--epochs", "1")
     assert first.returncode == 0, first.stderr[-2000:]
     assert "resumed from" not in first.stderr
-    second = _cli(*common, "--epochs", "2")
+    second = run_cli(*common, "--epochs", "2")
     assert second.returncode == 0, second.stderr[-2000:]
     assert f"resumed from {out / 'last.pt'}" in second.stderr
     history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
@@ -141,6 +128,6 @@ def test_a_file_that_is_not_a_checkpoint_gives_a_clear_error(trained_run, tmp_pa
     _, config = trained_run
     bad = tmp_path / "notes.pt"
     bad.write_text("not a checkpoint\n")
-    for proc in (_cli("export", "--checkpoint", str(bad), "--output", str(tmp_path / "m")),
-                 _cli("train", "--config", str(config), "--output-dir", str(tmp_path / "r"), "--set", f"run.init={bad}")):
+    for proc in (run_cli("export", "--checkpoint", str(bad), "--output", str(tmp_path / "m")),
+                 run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "r"), "--set", f"run.init={bad}")):
         assert proc.returncode == 2 and "cannot load checkpoint" in proc.stderr and "Traceback" not in proc.stderr
