@@ -218,8 +218,10 @@ def test_provider_fallback_to_cpu_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="rgbt_tracker_ros.tracking"):
         tracker = RGBTTracker(TrackerConfig(providers=("tensorrt", "cuda", "cpu"), threads=1))
     assert tracker.provider == CPU
-    warned = " ".join(r.getMessage() for r in caplog.records if r.name == "rgbt_tracker_ros.tracking")
-    assert "TensorrtExecutionProvider" in warned and "CUDAExecutionProvider" in warned
+    warned = [r.getMessage() for r in caplog.records if r.name == "rgbt_tracker_ros.tracking"]
+    assert len(warned) == 1, warned  # one line for the whole fallback
+    assert "TensorrtExecutionProvider" in warned[0] and "CUDAExecutionProvider" in warned[0]
+    assert warned[0].endswith("using CPUExecutionProvider")
     visible, thermal, box = _frames(0)
     tracker.initialize(visible, thermal, box)
     _check_result(tracker.track(*_frames(1)[:2]))

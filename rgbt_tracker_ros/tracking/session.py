@@ -18,19 +18,23 @@ ProviderSpec = tuple[str, dict]  # (ONNX Runtime provider name, its options)
 def resolve_providers(config: TrackerConfig) -> list[ProviderSpec]:
     """The configured providers that this ONNX Runtime build offers, in priority order, with options.
 
-    Unavailable providers are skipped with a warning; none left is an InputError.
+    Unavailable providers are skipped (one warning names them); none left is an InputError.
     """
     available = ort.get_available_providers()
     chosen: list[ProviderSpec] = []
+    skipped: list[str] = []
     for short in config.providers:
         name = provider_name(short)
         if name not in available:
-            log.warning("execution provider %s is not available in this ONNX Runtime build (has: %s); skipping it",
-                        name, ", ".join(available))
+            skipped.append(name)
             continue
         if any(name == n for n, _ in chosen):
             continue
         chosen.append((name, _provider_options(name, config)))
+    if skipped and chosen:
+        # One line, not one per provider: on a CPU-only machine this is every start's expected fallback.
+        log.warning("execution providers %s are not in this ONNX Runtime build (it has %s); using %s",
+                    ", ".join(skipped), ", ".join(available), ", ".join(n for n, _ in chosen))
     if not chosen:
         raise InputError(
             f"none of the requested execution providers {list(config.providers)} is available "
