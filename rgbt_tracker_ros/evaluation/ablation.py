@@ -145,9 +145,9 @@ class TrackerFactory:
         self.threads = threads
         self.module = None
         if spec.backend == TORCH:
-            from rgbt_tracker_ros.evaluation.torch_tracker import load_torch_model
+            from rgbt_tracker_ros.training.export import load_checkpoint_model
 
-            self.module, _ = load_torch_model(spec.path)
+            self.module, _ = load_checkpoint_model(spec.path)
         self.make(None)  # a bad model stops the command before any sequence runs
 
     def make(self, homography):

@@ -45,13 +45,6 @@ class TorchGraphSession:
         return []
 
 
-def load_torch_model(path: str | Path):
-    """(model in eval mode, checkpoint dict) of a training checkpoint or an exported student.pt."""
-    from rgbt_tracker_ros.training.export import load_checkpoint_model
-
-    return load_checkpoint_model(path)
-
-
 class TorchTracker(RGBTTracker):
     """RGBTTracker with the network run by PyTorch (CPU). `model` is a checkpoint path or a module."""
 
@@ -59,11 +52,12 @@ class TorchTracker(RGBTTracker):
         import torch
 
         from rgbt_tracker_ros.models.student import SearchGraph, TemplateGraph
+        from rgbt_tracker_ros.training.export import load_checkpoint_model
 
         config = config or TrackerConfig()
         if not isinstance(model, torch.nn.Module):
             path = Path(model)
-            model, state = load_torch_model(path)
+            model, state = load_checkpoint_model(path)
             name = name or str(state.get("config", {}).get("name") or path.stem)
         model = model.eval().cpu()
         if threads:
