@@ -10,7 +10,6 @@ import importlib.util
 import json
 import os
 import subprocess
-import threading
 import time
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 import yaml
 
 from rgbt_tracker_ros.ros.processes import cli_command, ros_environment
+from rgbt_tracker_ros.ros.spinning import BackgroundSpinner
 
 DOMAIN_ID = 1 + os.getpid() % 100
 HAS_NODE = importlib.util.find_spec("rgbt_tracker_ros.ros.tracker_node") is not None
@@ -40,19 +40,12 @@ class ImageRecorder:
         self.messages = {"visible": [], "thermal": []}
         for camera in self.messages:
             self.node.create_subscription(Image, f"{camera}/image", self.messages[camera].append, qos)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
-
-    def _spin(self):
-        try:
-            self.executor.spin()
-        except Exception:  # shut down underneath
-            pass
+        executor = SingleThreadedExecutor(context=self.context)
+        executor.add_node(self.node)
+        self.spinner = BackgroundSpinner(executor, name="player-test")
 
     def close(self):
-        self.executor.shutdown(timeout_sec=1.0)
+        assert self.spinner.stop(), "the test's executor thread did not stop"
         self.node.destroy_node()
         self.context.try_shutdown()
 

@@ -40,6 +40,7 @@ from rgbt_tracker_ros.ros import diagnostics  # noqa: E402
 from rgbt_tracker_ros.ros import state as codes  # noqa: E402
 from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp, stamp_to_ns  # noqa: E402
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE  # noqa: E402
+from rgbt_tracker_ros.ros.spinning import BackgroundSpinner  # noqa: E402
 from rgbt_tracker_ros.tracking.result import TrackState  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -184,10 +185,9 @@ class Harness:
         self.params = AsyncParameterClient(self.node, f"{prefix}")
         self.debug_topic = f"{prefix}/debug_image"
         self.debug_sub = None
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.spinner = threading.Thread(target=self.executor.spin, daemon=True)
-        self.spinner.start()
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(self.node)
+        self.spinner = BackgroundSpinner(executor, name=f"harness-{node_name}")
         # cameras
         self.on = {VISIBLE: True, THERMAL: True}
         self.publishing = False
@@ -298,7 +298,8 @@ class Harness:
     def close(self):
         self._stop.set()
         self.camera_thread.join(timeout=2.0)
-        self.executor.shutdown()
+        assert not self.camera_thread.is_alive(), "the test's camera thread did not stop"
+        assert self.spinner.stop(), "the test's executor thread did not stop"
         self.node.destroy_node()
 
 
@@ -360,8 +361,10 @@ def tracker(ros, tmp_path_factory):
     scene = Scene(thermal_size=(VW // 2, VH // 2), homography=np.diag([2.0, 2.0, 1.0]))
     process, harness = _start(ros, tmp_path_factory.mktemp("node"), "/t", "rgbt_tracker", scene, [])
     yield process, harness
-    harness.close()
-    code = process.stop(signal.SIGTERM)
+    try:
+        harness.close()
+    finally:
+        code = process.stop(signal.SIGTERM)
     # The end of the log: the shutdown's own messages (a hung shutdown prints every thread's stack).
     assert code == 0, f"node exit code {code} on SIGTERM:\n{process.output()[-6000:]}"
     assert "Traceback" not in process.output()
@@ -667,8 +670,10 @@ def test_homography_and_init_box_parameters(ros, tmp_path):
                 x, y, w, h = _roi_of(target)
                 assert -1 <= x and x + w <= VW + 1 and -1 <= y and y + h <= VH + 1
     finally:
-        harness.close()
-        code = process.stop(signal.SIGINT)
+        try:
+            harness.close()
+        finally:
+            code = process.stop(signal.SIGINT)
     assert code == 0, process.output()[-3000:]
 
 

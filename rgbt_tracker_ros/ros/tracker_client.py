@@ -21,6 +21,7 @@ from typing import Iterator
 import numpy as np
 
 from rgbt_tracker_ros.ros.processes import NODE_NAME, NodeFailed
+from rgbt_tracker_ros.ros.spinning import BackgroundSpinner
 
 
 @dataclass(frozen=True)
@@ -108,26 +109,15 @@ class TrackerClient:
         self.node.create_subscription(PolygonStamped, self.topics.target, self._on_target, self._qos)
         self.init_client = self.node.create_client(SetCameraInfo, self.topics.init_target)
         self.reset_client = self.node.create_client(Trigger, self.topics.reset)
-        self._executor = SingleThreadedExecutor()
-        self._executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, name="tracker-client", daemon=True)
-        self._thread.start()
+        executor = SingleThreadedExecutor()
+        executor.add_node(self.node)
+        self._spinner = BackgroundSpinner(executor, name="tracker-client")
 
     def _subscribe_score_state(self) -> None:
         from std_msgs.msg import Float32, UInt8
 
         self.node.create_subscription(Float32, self.topics.score, self._on_score, self._qos)
         self.node.create_subscription(UInt8, self.topics.state, self._on_state, self._qos)
-
-    def _spin(self) -> None:
-        from rclpy.executors import ExternalShutdownException
-
-        try:
-            self._executor.spin()
-        except (ExternalShutdownException, KeyboardInterrupt):
-            pass
-        except Exception:  # the context was shut down under the executor: nothing left to do
-            pass
 
     def _on_score(self, msg) -> None:
         self._score = float(msg.data)
@@ -191,8 +181,8 @@ class TrackerClient:
                                             else response.message)
 
     def close(self) -> None:
-        self._executor.shutdown(timeout_sec=1.0)
-        self.node.destroy_node()
+        if self._spinner.stop():
+            self.node.destroy_node()
 
 
 @contextlib.contextmanager
