@@ -48,6 +48,18 @@ def _batch_to(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
+def _float32(tree):
+    """Model outputs with every reduced-precision tensor cast back to float32, so the losses (and the
+    distillation terms' statistics) are computed in full precision after a bf16 forward pass."""
+    if isinstance(tree, torch.Tensor):
+        return tree.float() if tree.is_floating_point() and tree.dtype != torch.float32 else tree
+    if isinstance(tree, dict):
+        return {k: _float32(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_float32(v) for v in tree)
+    return tree
+
+
 def save_checkpoint(state: dict, path: Path) -> None:
     """torch.save, written beside and renamed into place: a run killed mid-save keeps its previous checkpoint."""
     partial = path.with_suffix(".partial")
@@ -154,20 +166,24 @@ class Trainer:
                           prefetch_factor=4 if workers else None,
                           pin_memory=self.device.type == "cuda")
 
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.run.precision == "bf16")
+
     def objective(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
         """Box losses of the model's prediction, plus the teacher paths' (teacher training) or the
         distillation terms (student distillation: the student may see a masked search crop)."""
         c = self.config
         targets = make_targets(batch["box"], batch["has_target"], c.model.search_size, c.model.feature_size)
         student_batch = batch if self.distill is None else mask_search(batch, c.distill, c.model, self.mask_generator)
-        outputs = self.net(*(student_batch[k] for k in _INPUTS))
+        with self._autocast():
+            outputs = _float32(self.net(*(student_batch[k] for k in _INPUTS)))
         loss, parts = self.loss(outputs, targets)
         if self.path_loss is not None and "path_outputs" in outputs:
             extra, extra_parts = self.path_loss(outputs, targets)
             loss, parts = loss + extra, parts | extra_parts
         if self.distill is not None:
-            with torch.no_grad():
-                teacher_out = self.teacher(*(batch[k] for k in _INPUTS))
+            with torch.no_grad(), self._autocast():
+                teacher_out = _float32(self.teacher(*(batch[k] for k in _INPUTS)))
             extra, extra_parts = self.distill(outputs, teacher_out, targets)
             loss, parts = loss + extra, parts | extra_parts
         return loss, parts
