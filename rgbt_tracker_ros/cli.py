@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "eval": ("rgbt_tracker_ros.evaluation.eval_command", "PR/SR/NPR of trackers over sequences, with plots"),
     "bench": ("rgbt_tracker_ros.evaluation.bench_command", "parameters, GFLOPs and latency of the student"),
     "train": ("rgbt_tracker_ros.training.train_command", "train a model from a config file"),
+    "train-bench": ("rgbt_tracker_ros.training.step_bench", "seconds per training step of a config, fp32 against bf16"),
     "export": ("rgbt_tracker_ros.training.export_command", "export a checkpoint to ONNX and check it"),
     "compress": ("rgbt_tracker_ros.training.thermal_compression",
                  "thermal-only model: RGB teacher, compression distillation, pruning, fine-tuning, export"),

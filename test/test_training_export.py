@@ -145,7 +145,7 @@ def test_bf16_forward_gives_float32_losses_close_to_fp32(tmp_path):
         torch.manual_seed(0)
         trainer = Trainer(load_yaml_config(TrainConfig, config, [f"run.precision={precision}"]))
         if precision == "fp32":
-            batch = next(iter(trainer._loader()))
+            batch = next(iter(trainer.data_loader()))
             weights = trainer.model.state_dict()
         trainer.model.load_state_dict(weights)
         loss, parts = trainer.objective(batch)
@@ -163,3 +163,16 @@ def test_unknown_precision_is_a_clear_error(trained_run, tmp_path):
     proc = run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "p"), "--set", "run.precision=fp16")
     assert proc.returncode == 2
     assert "run.precision must be one of fp32, bf16, got 'fp16'" in proc.stderr
+
+
+def test_train_bench_times_both_precisions_and_writes_nothing(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY_CONFIG.replace("OUT", str(tmp_path / "run")))
+    proc = run_cli("train-bench", "--config", str(config), "--steps", "2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line.split(" | ") for line in proc.stdout.splitlines() if line.startswith(("fp32 |", "bf16 |"))]
+    assert [r[0] for r in rows] == ["fp32", "bf16"]
+    assert all(float(r[1]) > 0 and r[3].endswith("x") for r in rows)
+    assert not (tmp_path / "run").exists()
+    proc = run_cli("train-bench", "--config", str(config), "--steps", "0")
+    assert proc.returncode == 2 and "--steps must be at least 1" in proc.stderr

@@ -44,7 +44,7 @@ def _device(name: str, local_rank: int) -> torch.device:
 _INPUTS = ("template_visible", "template_thermal", "search_visible", "search_thermal")
 
 
-def _batch_to(batch: dict, device: torch.device) -> dict:
+def batch_to(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
@@ -157,7 +157,7 @@ class Trainer:
         log.info("weights initialised from %s", path)
 
     # -- loop -----------------------------------------------------------------------------------
-    def _loader(self) -> DataLoader:
+    def data_loader(self) -> DataLoader:
         stream = PairStream(self.config.data, self.config.model,
                             seed=self.config.run.seed * 1000 + self.epoch, rank=self.rank)
         workers = self.config.run.workers
@@ -213,7 +213,7 @@ class Trainer:
         self.model.eval()
         total, hits, positives = 0.0, 0, 0
         for batch in batches:
-            batch = _batch_to(batch, self.device)
+            batch = batch_to(batch, self.device)
             targets = make_targets(batch["box"], batch["has_target"], c.model.search_size, c.model.feature_size)
             out = self.model(batch["template_visible"], batch["template_thermal"],
                              batch["search_visible"], batch["search_thermal"])
@@ -250,13 +250,13 @@ class Trainer:
         history = self.out_dir / "history.jsonl"
         self.model.train()
         while self.epoch < c.optim.epochs:
-            loader = iter(self._loader())
+            loader = iter(self.data_loader())
             bar = tqdm(range(c.optim.steps_per_epoch), desc=f"epoch {self.epoch + 1}/{c.optim.epochs}",
                        disable=not self.is_main, dynamic_ncols=True)
             running: dict[str, float] = {}
             started = time.perf_counter()
             for _ in bar:
-                parts = self.train_step(_batch_to(next(loader), self.device))
+                parts = self.train_step(batch_to(next(loader), self.device))
                 running = {k: 0.9 * running.get(k, v) + 0.1 * v for k, v in parts.items()}
                 bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()} | {"lr": f"{self._lr():.1e}"})
             del loader
