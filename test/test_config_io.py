@@ -36,10 +36,12 @@ def test_bad_configs_are_rejected_with_the_key(data, message):
         from_dict(Outer, data)
 
 
-def test_shipped_training_config_loads(repo_root):
-    config = load_yaml_config(TrainConfig, repo_root / "config/training/student.yaml")
+@pytest.mark.parametrize("name", ["student", "student_sc", "student_distill", "teacher", "teacher_mp"])
+def test_shipped_training_configs_load(repo_root, name):
+    config = load_yaml_config(TrainConfig, repo_root / f"config/training/{name}.yaml")
     assert config.model.search_size / config.model.search_factor == config.model.template_size / config.model.template_factor
     assert config.data.sources
+    assert config.run.output_dir == f"runs/{name}"
 
 
 def test_missing_and_malformed_files(tmp_path):
