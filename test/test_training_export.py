@@ -176,3 +176,11 @@ def test_train_bench_times_both_precisions_and_writes_nothing(tmp_path):
     assert not (tmp_path / "run").exists()
     proc = run_cli("train-bench", "--config", str(config), "--steps", "0")
     assert proc.returncode == 2 and "--steps must be at least 1" in proc.stderr
+
+
+def test_unknown_device_is_a_clear_error(trained_run, tmp_path):
+    _, config = trained_run
+    for proc in (run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "d"), "--device", "gpu0"),
+                 run_cli("train-bench", "--config", str(config), "--steps", "1", "--device", "gpu0")):
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert "run.device must be auto, cpu, cuda or cuda:N, got 'gpu0'" in proc.stderr

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
+from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.sampler import SamplerConfig
 from rgbt_tracker_ros.models.config import ModelConfig
 
@@ -121,15 +123,20 @@ class RunConfig:
                           # schedule, e.g. a distillation that fine-tunes a trained student; resume wins
     precision: str = "fp32"  # fp32 | bf16: the forward passes under bf16 autocast (weights, optimizer
                              # and losses stay fp32); on a CPU with AVX512-BF16 a teacher step took
-                             # 1.4 s instead of 3.1 s (docs/distillation.md)
+                             # 1.44 s instead of 2.89 s (docs/distillation.md)
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"run.precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
+            raise ValueError(f"run.device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
 
     def with_command_line(self, **values: str) -> "RunConfig":
         """This run config with the command line's flags that were given (empty values are not)."""
-        return replace(self, **{key: value for key, value in values.items() if value})
+        try:
+            return replace(self, **{key: value for key, value in values.items() if value})
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

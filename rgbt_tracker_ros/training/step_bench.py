@@ -73,4 +73,3 @@ def run(args: argparse.Namespace) -> int:
     for precision, p50, p90, loss in rows:
         print(f"{precision} | {p50:.3f} | {p90:.3f} | {rows[0][1] / p50:.2f}x | {loss:.4f}")
     return 0
-
