@@ -77,6 +77,34 @@ def test_rgb_teacher_gets_no_gradient_and_the_student_does():
     assert all(a.weight.grad is not None for a in distiller.adapters.values())
 
 
+def test_bf16_forward_keeps_the_matching_term_in_float32():
+    """run.precision=bf16 in the compress pipeline: the student and the teacher run under autocast,
+    the adapters and the term stay float32 and close to the fp32 value."""
+    from rgbt_tracker_ros.training.precision import as_float32, forward_autocast
+
+    config = ModelConfig()
+    torch.manual_seed(0)
+    teacher = freeze(build_model(config))
+    student = SingleModalityStudent.from_student(teacher, "thermal").train()
+    for p in student.parameters():
+        p.requires_grad_(True)
+    distiller = FeatureMatchingLoss(CompressionConfig(), feature_channels(student), feature_channels(teacher))
+    batch = _batch(config)
+    inputs = [batch[k] for k in ("template_visible", "template_thermal", "search_visible", "search_thermal")]
+    values = {}
+    for precision in ("fp32", "bf16"):
+        with forward_autocast(torch.device("cpu"), precision):
+            out = as_float32(student(*inputs))
+            kd = compression_loss(distiller, out, teacher, batch["template_visible"], batch["search_visible"])
+        assert kd.dtype == torch.float32
+        distiller.zero_grad()
+        kd.backward()
+        assert all(a.weight.grad.dtype == torch.float32 for a in distiller.adapters.values())
+        values[precision] = kd.item()
+    assert values["bf16"] != values["fp32"]  # the autocast took effect
+    assert values["bf16"] == pytest.approx(values["fp32"], rel=0.05)
+
+
 def test_thermal_student_reads_only_the_thermal_inputs():
     config = ModelConfig()
     torch.manual_seed(0)
@@ -140,9 +168,10 @@ def test_tiny_compress_pipeline_completes_and_exports(tmp_path):
     meta = json.loads((tmp_path / "thermal_pruned" / "model.json").read_text())
     assert meta["name"] == "thermal_pruned" and meta["input_modality"] == "thermal"
     assert {"template.onnx", "search.onnx", "student.pt"} <= {p.name for p in (tmp_path / "thermal_pruned").iterdir()}
-    # A second run skips the finished stages; another pruning fraction redoes only the fine-tuning.
+    # A second run skips the finished stages; another pruning fraction redoes only the fine-tuning
+    # (here in bf16: a change of precision keeps the finished stages).
     proc = run_cli("compress", "--config", str(config), "--no-progress", "--set", "compression.levels=[1, 2, -1]",
-                   "--set", "pruning.keep=0.7")
+                   "--set", "pruning.keep=0.7", "--set", "run.precision=bf16")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "stage teacher: done already" in proc.stderr and "stage distil: done already" in proc.stderr
     assert "stage finetune:" in proc.stderr and "starting the stage afresh" in proc.stderr

@@ -29,6 +29,7 @@ from torch import nn
 
 from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.models.student import SingleStreamStudent
+from rgbt_tracker_ros.training.precision import as_float32
 
 MODALITIES = ("thermal", "visible")
 # ITU-R BT.601 luma, what cv2.COLOR_RGB2GRAY (the runtime's substitution) computes.
@@ -177,9 +178,13 @@ def compression_loss(distiller: FeatureMatchingLoss, outputs: dict, teacher: nn.
     forward) matched to the frozen teacher's features of the paired visible crops, on the search crop
     and (config.template) the template crop, averaged."""
     with torch.no_grad():
-        teacher_search = rgb_branch_features(teacher, search_visible)
-        teacher_template = rgb_branch_features(teacher, template_visible) if distiller.config.template else None
-    loss = distiller(outputs["search"][modality], teacher_search)
-    if teacher_template is not None:
-        loss = 0.5 * (loss + distiller(outputs["template"][modality], teacher_template))
+        teacher_search = as_float32(rgb_branch_features(teacher, search_visible))
+        teacher_template = (as_float32(rgb_branch_features(teacher, template_visible))
+                            if distiller.config.template else None)
+    # Under a caller's bf16 autocast only the teacher runs in bf16: the adapters and the matching
+    # statistics stay float32, as the trainer's distillation terms do.
+    with torch.autocast(search_visible.device.type, enabled=False):
+        loss = distiller(as_float32(outputs["search"][modality]), teacher_search)
+        if teacher_template is not None:
+            loss = 0.5 * (loss + distiller(as_float32(outputs["template"][modality]), teacher_template))
     return loss

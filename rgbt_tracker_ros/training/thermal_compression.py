@@ -161,6 +161,7 @@ class CompressionPipeline:
         from rgbt_tracker_ros.distill.compression import compression_loss
         from rgbt_tracker_ros.training.datasets import PairStream, collate, fixed_validation_batches
         from rgbt_tracker_ros.training.losses import TrackingLoss, make_targets
+        from rgbt_tracker_ros.training.precision import as_float32, forward_autocast
         from rgbt_tracker_ros.training.pruning import bn_l1_penalty
         from rgbt_tracker_ros.training.trainer import save_checkpoint
 
@@ -216,12 +217,14 @@ class CompressionPipeline:
                 batch = {k: v.to(self.device, non_blocking=True) for k, v in next(loader).items()}
                 targets = make_targets(batch["box"], batch["has_target"], model_config.search_size,
                                        model_config.feature_size)
-                outputs = student(batch["template_visible"], batch["template_thermal"],
-                                  batch["search_visible"], batch["search_thermal"])
+                with forward_autocast(self.device, c.run.precision):
+                    outputs = as_float32(student(batch["template_visible"], batch["template_thermal"],
+                                                 batch["search_visible"], batch["search_thermal"]))
                 loss, parts = box_loss(outputs, targets)
                 if distiller.config.active:
-                    kd = compression_loss(distiller, outputs, teacher, batch["template_visible"],
-                                          batch["search_visible"])
+                    with forward_autocast(self.device, c.run.precision):
+                        kd = compression_loss(distiller, outputs, teacher, batch["template_visible"],
+                                              batch["search_visible"])
                     loss = loss + kd
                     parts["compress"] = float(kd)
                 if bn_l1 > 0:

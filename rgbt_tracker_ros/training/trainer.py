@@ -21,6 +21,7 @@ from rgbt_tracker_ros.models.builder import build_model, parameter_count
 from rgbt_tracker_ros.training.config import TrainConfig
 from rgbt_tracker_ros.training.datasets import PairStream, collate, fixed_validation_batches
 from rgbt_tracker_ros.training.losses import TrackingLoss, decode_at, make_targets
+from rgbt_tracker_ros.training.precision import as_float32, forward_autocast
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +47,6 @@ _INPUTS = ("template_visible", "template_thermal", "search_visible", "search_the
 
 def batch_to(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-
-
-def _float32(tree):
-    """Model outputs with every reduced-precision tensor cast back to float32, so the losses (and the
-    distillation terms' statistics) are computed in full precision after a bf16 forward pass."""
-    if isinstance(tree, torch.Tensor):
-        return tree.float() if tree.is_floating_point() and tree.dtype != torch.float32 else tree
-    if isinstance(tree, dict):
-        return {k: _float32(v) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_float32(v) for v in tree)
-    return tree
 
 
 def save_checkpoint(state: dict, path: Path) -> None:
@@ -167,7 +156,7 @@ class Trainer:
                           pin_memory=self.device.type == "cuda")
 
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.run.precision == "bf16")
+        return forward_autocast(self.device, self.config.run.precision)
 
     def objective(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
         """Box losses of the model's prediction, plus the teacher paths' (teacher training) or the
@@ -176,14 +165,14 @@ class Trainer:
         targets = make_targets(batch["box"], batch["has_target"], c.model.search_size, c.model.feature_size)
         student_batch = batch if self.distill is None else mask_search(batch, c.distill, c.model, self.mask_generator)
         with self._autocast():
-            outputs = _float32(self.net(*(student_batch[k] for k in _INPUTS)))
+            outputs = as_float32(self.net(*(student_batch[k] for k in _INPUTS)))
         loss, parts = self.loss(outputs, targets)
         if self.path_loss is not None and "path_outputs" in outputs:
             extra, extra_parts = self.path_loss(outputs, targets)
             loss, parts = loss + extra, parts | extra_parts
         if self.distill is not None:
             with torch.no_grad(), self._autocast():
-                teacher_out = _float32(self.teacher(*(batch[k] for k in _INPUTS)))
+                teacher_out = as_float32(self.teacher(*(batch[k] for k in _INPUTS)))
             extra, extra_parts = self.distill(outputs, teacher_out, targets)
             loss, parts = loss + extra, parts | extra_parts
         return loss, parts
