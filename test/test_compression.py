@@ -56,14 +56,19 @@ def _batch(config: ModelConfig, b: int = 2, seed: int = 0) -> dict:
             "box": torch.tensor([[60.0, 60.0, 40.0, 40.0]] * b), "has_target": torch.ones(b, dtype=torch.bool)}
 
 
-def test_rgb_teacher_gets_no_gradient_and_the_student_does():
-    config = ModelConfig()
+def _teacher_student_distiller(config: ModelConfig):
+    """A frozen RGB teacher, the trainable thermal student copied from it, and the matching term."""
     torch.manual_seed(0)
     teacher = freeze(build_model(config))
     student = SingleModalityStudent.from_student(teacher, "thermal").train()
     for p in student.parameters():
         p.requires_grad_(True)
-    distiller = FeatureMatchingLoss(CompressionConfig(), feature_channels(student), feature_channels(teacher))
+    return teacher, student, FeatureMatchingLoss(CompressionConfig(), feature_channels(student), feature_channels(teacher))
+
+
+def test_rgb_teacher_gets_no_gradient_and_the_student_does():
+    config = ModelConfig()
+    teacher, student, distiller = _teacher_student_distiller(config)
     batch = _batch(config)
     out = student(batch["template_visible"], batch["template_thermal"], batch["search_visible"], batch["search_thermal"])
     targets = make_targets(batch["box"], batch["has_target"], config.search_size, config.feature_size)
@@ -83,12 +88,7 @@ def test_bf16_forward_keeps_the_matching_term_in_float32():
     from rgbt_tracker_ros.training.precision import as_float32, forward_autocast
 
     config = ModelConfig()
-    torch.manual_seed(0)
-    teacher = freeze(build_model(config))
-    student = SingleModalityStudent.from_student(teacher, "thermal").train()
-    for p in student.parameters():
-        p.requires_grad_(True)
-    distiller = FeatureMatchingLoss(CompressionConfig(), feature_channels(student), feature_channels(teacher))
+    teacher, student, distiller = _teacher_student_distiller(config)
     batch = _batch(config)
     inputs = [batch[k] for k in ("template_visible", "template_thermal", "search_visible", "search_thermal")]
     values = {}
