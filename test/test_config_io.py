@@ -36,7 +36,7 @@ def test_bad_configs_are_rejected_with_the_key(data, message):
         from_dict(Outer, data)
 
 
-@pytest.mark.parametrize("name", ["student", "student_sc", "student_distill", "teacher", "teacher_mp"])
+@pytest.mark.parametrize("name", ["student", "student_sc", "student_sc_ft", "student_distill", "teacher", "teacher_mp"])
 def test_shipped_training_configs_load(repo_root, name):
     config = load_yaml_config(TrainConfig, repo_root / f"config/training/{name}.yaml")
     assert config.model.search_size / config.model.search_factor == config.model.template_size / config.model.template_factor

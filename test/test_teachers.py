@@ -102,6 +102,18 @@ def test_shipped_teachers_are_larger_than_the_student(repo_root):
         assert deeper and wider
 
 
+def test_distilled_fine_tune_continues_the_plain_student(repo_root):
+    """student_sc_ft.yaml: the plain student's network and data, started from its checkpoint, with the
+    default recipe's term (specific-common alone, weight 2) from the two-stream teacher."""
+    names = ("student", "student_sc", "student_sc_ft")
+    configs = {name: load_yaml_config(TrainConfig, repo_root / f"config/training/{name}.yaml") for name in names}
+    ft, plain = configs["student_sc_ft"], configs["student"]
+    assert (ft.model, ft.data) == (plain.model, plain.data)
+    assert ft.run.init == f"{plain.run.output_dir}/best.pt" and ft.run.seed != plain.run.seed
+    assert ft.distill == configs["student_sc"].distill
+    assert ft.optim.lr < plain.optim.lr
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_teacher_exports_to_the_runtime_contract_with_parity(kind, tmp_path):
     torch.manual_seed(0)
