@@ -200,3 +200,13 @@ def test_teacher_geometry_must_match_the_student(tmp_path):
         load_teacher(tmp_path / "t.pt", ModelConfig())
     teacher = load_teacher(tmp_path / "t.pt", replace(ModelConfig(), template_size=64, search_size=128))
     assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+
+
+def test_shipped_teacher_loads_as_a_frozen_distillation_teacher(repo_root):
+    from rgbt_tracker_ros.distill.loss import load_teacher
+
+    student = load_yaml_config(TrainConfig, repo_root / "config/training/student.yaml").model
+    teacher = load_teacher(repo_root / "rgbt_tracker_ros/weights/teacher/teacher.pt", student)
+    assert isinstance(teacher, TwoStreamTeacher) and not teacher.training
+    assert not any(p.requires_grad for p in teacher.parameters())
+    assert parameter_count(teacher) > 5 * parameter_count(build_model(student))
