@@ -14,13 +14,13 @@ import cv2
 import numpy as np
 
 from rgbt_tracker_ros.data.sequence import Sequence
+from rgbt_tracker_ros.tracking.geometry import scaling_homography
 from rgbt_tracker_ros.tracking.preprocessing import (
     CropWindow,
     as_thermal,
     as_visible_rgb,
     crop_thermal,
     crop_visible,
-    scaling_homography,
     thermal_stretch,
 )
 

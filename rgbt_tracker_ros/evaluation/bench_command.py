@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 def benchmark(args: argparse.Namespace) -> dict:
     from rgbt_tracker_ros.tracking.config import TrackerConfig, parse_providers
-    from rgbt_tracker_ros.tracking.model_bundle import SEARCH_INPUTS, SEARCH_OUTPUTS
+    from rgbt_tracker_ros.tracking.contract import SEARCH_INPUTS, SEARCH_OUTPUTS
     from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
     from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 

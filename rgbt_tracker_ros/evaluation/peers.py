@@ -13,11 +13,11 @@ import numpy as np
 from rgbt_tracker_ros.common.boxes import validate_box
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.sequence import Sequence
+from rgbt_tracker_ros.tracking.geometry import scaling_homography
 from rgbt_tracker_ros.tracking.preprocessing import (
     apply_stretch,
     as_thermal,
     as_visible_rgb,
-    scaling_homography,
     thermal_stretch,
 )
 from rgbt_tracker_ros.tracking.result import TrackResult, TrackState

@@ -27,7 +27,7 @@ from std_msgs.msg import Header
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.sequence import Sequence
 from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp
-from rgbt_tracker_ros.tracking.preprocessing import scaling_homography
+from rgbt_tracker_ros.tracking.geometry import scaling_homography
 
 QOS_CHOICES = ("sensor_data", "reliable")
 DISCOVERY_SETTLE_S = 0.3

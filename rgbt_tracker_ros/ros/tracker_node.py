@@ -41,7 +41,7 @@ from rgbt_tracker_ros.ros.image_conversion import (
 )
 from rgbt_tracker_ros.ros.pair_buffer import PairBuffer, StampNotBuffered
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE, ApproximateTimePairer, Pair
-from rgbt_tracker_ros.tracking.preprocessing import scaling_homography
+from rgbt_tracker_ros.tracking.geometry import scaling_homography
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 NODE_NAME = "rgbt_tracker"

@@ -9,12 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from rgbt_tracker_ros.common.errors import InputError
-
-MODEL_FILE = "model.json"
-TEMPLATE_INPUTS = ("template_visible", "template_thermal")
-TEMPLATE_OUTPUTS = ("template_features",)
-SEARCH_INPUTS = ("template_features", "search_visible", "search_thermal")
-SEARCH_OUTPUTS = ("score", "size", "offset")
+from rgbt_tracker_ros.tracking.contract import MODEL_FILE
 
 
 def default_model_dir() -> Path:

@@ -168,9 +168,26 @@ def crop_thermal(
     return apply_stretch(raw, *stretch)
 
 
-def scaling_homography(thermal_size: tuple[int, int], visible_size: tuple[int, int]) -> np.ndarray:
-    """Homography that stretches a thermal image (width, height) onto a visible image (width, height)."""
-    return np.diag([visible_size[0] / thermal_size[0], visible_size[1] / thermal_size[1], 1.0])
+def crop_pair(
+    visible: np.ndarray | None,
+    thermal: np.ndarray | None,
+    window: CropWindow,
+    thermal_to_visible: np.ndarray | None = None,
+    grey_out: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(visible crop SxSx3 uint8 RGB, thermal crop SxS uint8) of one window, with a missing modality
+    substituted as the network was trained: no thermal image -> the grey visible crop; no visible
+    image -> the thermal crop replicated to three channels. Either image may be None, not both."""
+    if thermal is not None:
+        crop_t = crop_thermal(thermal, window, thermal_stretch(thermal), thermal_to_visible)
+        if visible is None:
+            return np.repeat(crop_t[:, :, None], 3, axis=2), crop_t
+        return crop_visible(visible, window), crop_t
+    if visible is None:
+        raise InputError("no image given: pass a visible image, a thermal image or both")
+    crop = crop_visible(visible, window)
+    grey = grey_out if grey_out is not None and grey_out.shape == crop.shape[:2] else None
+    return crop, cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY, dst=grey)
 
 
 def to_network_input(crop: np.ndarray) -> np.ndarray:

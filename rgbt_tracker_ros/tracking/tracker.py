@@ -5,38 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from rgbt_tracker_ros.common.boxes import center, clip_to_image, crop_side, from_center, validate_box
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.tracking.backend import NetworkBackend, OnnxBackend
 from rgbt_tracker_ros.tracking.config import TrackerConfig
-from rgbt_tracker_ros.tracking.model_bundle import (
-    SEARCH_INPUTS,
-    SEARCH_OUTPUTS,
-    TEMPLATE_INPUTS,
-    TEMPLATE_OUTPUTS,
-    ModelBundle,
-    load_bundle,
-)
-from rgbt_tracker_ros.tracking.preprocessing import (
-    CropWindow,
-    as_thermal,
-    as_visible_rgb,
-    crop_thermal,
-    crop_visible,
-    scaling_homography,
-    thermal_stretch,
-)
+from rgbt_tracker_ros.tracking.geometry import Size, default_thermal_to_visible, mapped_extent
+from rgbt_tracker_ros.tracking.model_bundle import ModelBundle
+from rgbt_tracker_ros.tracking.preprocessing import CropWindow, as_thermal, as_visible_rgb, crop_pair
 from rgbt_tracker_ros.tracking.result import TrackResult, TrackState
-from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
 
 log = logging.getLogger("rgbt_tracker_ros.tracking")
 
 # A box more than this many image sizes wide or high is a caller's mistake, not a target.
 _MAX_BOX_IMAGE_RATIO = 2.0
-
-Size = tuple[int, int]  # (width, height)
 
 
 @dataclass
@@ -61,31 +44,17 @@ class RGBTTracker:
     may be None, not both. Bad input raises InputError and leaves the tracker as it was.
     """
 
-    def __init__(self, config: TrackerConfig | None = None):
+    def __init__(self, config: TrackerConfig | None = None, backend: NetworkBackend | None = None):
+        """`backend`: the network to run; by default the config's model in ONNX Runtime."""
         if config is None:
             config = TrackerConfig()
         if not isinstance(config, TrackerConfig):
             raise InputError(f"config must be a TrackerConfig, got {type(config).__name__}")
         self.config = config
-        self.model: ModelBundle = load_bundle(config.model)
-        providers = resolve_providers(config)
-        self._template_session = create_session(
-            self.model.template_file, providers, config.threads, TEMPLATE_INPUTS, TEMPLATE_OUTPUTS
-        )
-        self._search_session = create_session(
-            self.model.search_file, providers, config.threads, SEARCH_INPUTS, SEARCH_OUTPUTS
-        )
-        #: The execution provider the per-frame (search) graph runs on, e.g. "CPUExecutionProvider".
-        self.provider: str = self._search_session.get_providers()[0]
-
-        z, s = self.model.template_size, self.model.search_size
-        self._check_input_shapes(
-            self._template_session, {"template_visible": (1, 3, z, z), "template_thermal": (1, 1, z, z)}
-        )
-        self._check_input_shapes(
-            self._search_session, {"search_visible": (1, 3, s, s), "search_thermal": (1, 1, s, s)}
-        )
-
+        self.backend: NetworkBackend = OnnxBackend(config) if backend is None else backend
+        self.model: ModelBundle = self.backend.bundle
+        #: Where the per-frame (search) graph runs, e.g. "CPUExecutionProvider".
+        self.provider: str = self.backend.provider
         self._prepare_buffers()
 
     def _prepare_buffers(self) -> None:
@@ -106,7 +75,6 @@ class RGBTTracker:
             "search_visible": np.empty((1, 3, s, s), dtype=np.float32),
             "search_thermal": np.empty((1, 1, s, s), dtype=np.float32),
         }
-        self._search_outputs = list(SEARCH_OUTPUTS)
         self._target: _Target | None = None
 
     # ------------------------------------------------------------------ public API
@@ -127,12 +95,13 @@ class RGBTTracker:
         thermal_size = _size(thermal)
         if visible is not None:
             frame_size = visible_size
-            homography = self._thermal_to_visible(thermal_size, visible_size) if thermal is not None else None
+            homography = (default_thermal_to_visible(thermal_size, visible_size, self.config.thermal_to_visible_matrix())
+                          if thermal is not None else None)
         else:
             # Thermal only: boxes are in thermal pixels, unless the config gives a homography, in which
             # case they are in the pixels of the (absent) visible camera it maps onto.
             homography = self.config.thermal_to_visible_matrix()
-            frame_size = thermal_size if homography is None else _mapped_extent(homography, thermal_size)
+            frame_size = thermal_size if homography is None else mapped_extent(homography, thermal_size)
         box = validate_box(box, frame_size, min_size=self.config.min_box)
         if box[2] > _MAX_BOX_IMAGE_RATIO * frame_size[0] or box[3] > _MAX_BOX_IMAGE_RATIO * frame_size[1]:
             raise InputError(
@@ -142,7 +111,7 @@ class RGBTTracker:
         window = CropWindow.around(box, self.model.template_factor, self.model.template_size)
         self._fill(visible, thermal, window, homography,
                    self._template_inputs["template_visible"], self._template_inputs["template_thermal"])
-        features = self._template_session.run([TEMPLATE_OUTPUTS[0]], self._template_inputs)[0]
+        features = self.backend.template(self._template_inputs)
         self._target = _Target(
             features=np.ascontiguousarray(features),
             frame_size=frame_size,
@@ -171,7 +140,7 @@ class RGBTTracker:
         window = CropWindow(cx, cy, side, self.model.search_size)
         self._fill(visible, thermal, window, target.thermal_to_visible,
                    self._search_inputs["search_visible"], self._search_inputs["search_thermal"])
-        score, size, offset = self._search_session.run(self._search_outputs, self._search_inputs)
+        score, size, offset = self.backend.search(self._search_inputs)
         prediction, confidence = self._decode(score[0, 0], size[0], offset[0], window)
         return self._update(target, prediction, confidence)
 
@@ -213,26 +182,10 @@ class RGBTTracker:
         return TrackResult(box=target.anchor.copy(), score=confidence, state=state)
 
     def _fill(self, visible, thermal, window: CropWindow, homography, visible_input, thermal_input) -> None:
-        """Crop each available modality into the network inputs; substitute a missing one."""
-        if visible is not None:
-            crop = crop_visible(visible, window)
-            visible_input[0] = crop.transpose(2, 0, 1)
-        if thermal is not None:
-            crop_t = crop_thermal(thermal, window, thermal_stretch(thermal), homography)
-            thermal_input[0, 0] = crop_t
-            if visible is None:
-                visible_input[0] = crop_t  # broadcast to the three channels
-        else:
-            grey = self._grey if crop.shape[0] == self._grey.shape[0] else None
-            thermal_input[0, 0] = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY, dst=grey)
-
-    def _thermal_to_visible(self, thermal_size: Size, visible_size: Size) -> np.ndarray | None:
-        override = self.config.thermal_to_visible_matrix()
-        if override is not None:
-            return override
-        if thermal_size == visible_size:
-            return None
-        return scaling_homography(thermal_size, visible_size)
+        """Crop the frame into the network inputs (a missing modality substituted)."""
+        crop_v, crop_t = crop_pair(visible, thermal, window, homography, grey_out=self._grey)
+        visible_input[0] = crop_v.transpose(2, 0, 1)
+        thermal_input[0, 0] = crop_t
 
     @staticmethod
     def _usable(image, size_at_init: Size | None, name: str, target: _Target):
@@ -251,16 +204,6 @@ class RGBTTracker:
             )
         return image
 
-    @staticmethod
-    def _check_input_shapes(session, expected: dict[str, tuple[int, ...]]) -> None:
-        for node in session.get_inputs():
-            want = expected.get(node.name)
-            if want is None:
-                continue
-            have = tuple(node.shape)
-            if len(have) != len(want) or any(isinstance(d, int) and d != e for d, e in zip(have, want)):
-                raise InputError(f"model input {node.name} has shape {list(have)}; model.json implies {list(want)}")
-
 
 def _check_images(visible, thermal):
     if visible is None and thermal is None:
@@ -269,14 +212,6 @@ def _check_images(visible, thermal):
         as_visible_rgb(visible) if visible is not None else None,
         as_thermal(thermal) if thermal is not None else None,
     )
-
-
-def _mapped_extent(homography: np.ndarray, size: Size) -> Size:
-    """(width, height) of the region the corners of a `size` image map to (from the origin)."""
-    w, h = size
-    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], dtype=np.float64) @ homography.T
-    xy = corners[:, :2] / corners[:, 2:3]
-    return max(1, int(round(xy[:, 0].max()))), max(1, int(round(xy[:, 1].max())))
 
 
 def _size(image: np.ndarray | None) -> Size | None:
