@@ -14,7 +14,7 @@ from rgbt_tracker_ros.models.builder import build_model
 from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.training.config import LossConfig
 from rgbt_tracker_ros.training.losses import TrackingLoss, make_targets
-from tiny_runs import TINY_DATA, run_cli, tiny_optim
+from helpers.tiny_runs import TINY_DATA, run_cli, tiny_optim
 
 
 def test_matching_loss_known_values_with_identity_adapters():

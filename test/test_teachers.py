@@ -15,7 +15,7 @@ from rgbt_tracker_ros.models.prompts import MutualPromptTeacher
 from rgbt_tracker_ros.models.teacher import PATHS, TwoStreamTeacher
 from rgbt_tracker_ros.training.config import TrainConfig
 from rgbt_tracker_ros.training.export import check_parity, export_student, random_inputs, real_inputs
-from tiny_runs import TINY_DATA, run_cli, tiny_optim
+from helpers.tiny_runs import TINY_DATA, run_cli, tiny_optim
 
 TINY_BACKBONE = BackboneConfig(8, ((12, 1, 2), (16, 1, 2), (24, 1, 1)), 16)
 KINDS = ("teacher", "teacher_mp")

@@ -11,7 +11,7 @@ from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.training.export import (
     WEIGHTS_FILE, check_parity, export_student, random_inputs, real_inputs,
 )
-from tiny_runs import TINY_DATA, run_cli, tiny_optim
+from helpers.tiny_runs import TINY_DATA, run_cli, tiny_optim
 
 TINY_CONFIG = "name: tiny\n" + TINY_DATA + f"""
 optim: {tiny_optim(2)}

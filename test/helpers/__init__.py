@@ -1,0 +1,1 @@
+"""Code shared by tests (on the path through pytest.ini `pythonpath`)."""
