@@ -20,10 +20,19 @@ from rgbt_tracker_ros.tracking.preprocessing import apply_stretch, thermal_stret
 FRAME_NAME = "{:06d}.png"
 
 
-def format_box(box: np.ndarray) -> str:
+def format_box(box: np.ndarray, decimals: int | None = None) -> str:
+    """`x,y,w,h` (NaN,NaN,NaN,NaN for a missing box); decimals None: up to 4, trailing zeros dropped."""
     if not np.all(np.isfinite(box)):
         return "NaN,NaN,NaN,NaN"
+    if decimals is not None:
+        return ",".join(f"{value:.{decimals}f}" for value in box)
     return ",".join(f"{value:.4f}".rstrip("0").rstrip(".") for value in box)
+
+
+def write_boxes(path: Path, boxes: np.ndarray, decimals: int | None = None) -> None:
+    """One `x,y,w,h` line per row of boxes (a tracker's raw result, a ground truth)."""
+    rows = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    Path(path).write_text("".join(format_box(row, decimals) + "\n" for row in rows))
 
 
 def _thermal_to_bits(thermal: np.ndarray, bits: int | None) -> np.ndarray:

@@ -1,9 +1,9 @@
-"""`rgbt-tracker ablation`: one table comparing models, written as JSON and markdown and printed.
+"""The ablation table: models compared on the same sequences, as JSON, markdown and text.
 
-`--models name=PATH ...`: PATH is an exported model folder (model.json + ONNX, run by ONNX Runtime
-through RGBTTracker) or a PyTorch checkpoint (.pt: a training checkpoint or an exported student.pt,
-run by PyTorch through TorchTracker, the same crops and post-processing; for models without an ONNX
-export, e.g. a teacher).
+A model is an exported model folder (model.json + ONNX, run by ONNX Runtime through RGBTTracker:
+OnnxModel here) or a PyTorch checkpoint (run by RGBTTracker with a torch backend injected:
+training/torch_backend.py, the same crops and post-processing); this module needs neither torch nor
+any model class, only something with the AblationModel members.
 
 Columns, per model:
 - PR, SR, NPR on N sequences of the synthetic validation split, RGB-T input (a thermal-only model
@@ -14,18 +14,15 @@ Columns, per model:
 - PR, SR on the same synthetic sequences with thermal input only (the visible camera absent).
 - PR, SR, NPR on the real thermal-only sequences of --real (read in place).
 - parameters (PyTorch count), GFLOPs of one tracking step (the search graph; ONNX graphs counted by
-  tracking/flops.py, torch models by torch's FlopCounterMode: Conv/MatMul, 2 FLOPs per MAC both),
+  evaluation/flops.py, torch models by torch's FlopCounterMode: Conv/MatMul, 2 FLOPs per MAC both),
   and the latency of one tracking step (search graph, batch 1) on this CPU: p50 over several
   interleaved rounds in this one run, so the ratios between models are fair; ONNX Runtime for model
   folders, PyTorch for checkpoints (marked in the table).
-Exit codes: 0 done; 2 bad input (one line on stderr).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import math
 import os
 import platform
@@ -33,18 +30,23 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Protocol
 
 import numpy as np
+from tqdm import tqdm
 
-from rgbt_tracker_ros.common.command import standalone_main
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.readers import load_sequences
 from rgbt_tracker_ros.data.sequence import ArrayFrames, Sequence
+from rgbt_tracker_ros.data.synthetic import SyntheticConfig, synthetic_sequences
+from rgbt_tracker_ros.evaluation.flops import model_cost
 from rgbt_tracker_ros.evaluation.metrics import FrameErrors, combine, score
-
-# PyTorch's OpenMP threads spin-wait between operations; on a busy CPU (another run training, this
-# process niced) that turns a 10 ms step into seconds. Passive waiting keeps the PyTorch-backed rows
-# measurable; it must be set before torch loads (the CLI imports this module first).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from rgbt_tracker_ros.evaluation.runner import run_errors, run_tracker
+from rgbt_tracker_ros.tracking.config import TrackerConfig
+from rgbt_tracker_ros.tracking.contract import SEARCH_INPUTS, SEARCH_OUTPUTS
+from rgbt_tracker_ros.tracking.model_bundle import load_bundle
+from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
+from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 # attribute key in Sequence.attributes -> column label
 ATTRIBUTES = {
@@ -79,33 +81,6 @@ class ModelResult:
     tracked_frames: int = 0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", nargs="+", required=True, metavar="NAME=PATH",
-                        help="models to compare: an exported model folder or a .pt checkpoint each")
-    parser.add_argument("--synthetic", type=int, default=40, metavar="N",
-                        help="synthetic validation sequences (default %(default)s; 0 = none)")
-    parser.add_argument("--synthetic-length", type=int, default=0, metavar="FRAMES",
-                        help="frames per synthetic sequence (default: the generator's default)")
-    parser.add_argument("--real", default=None, metavar="PATH",
-                        help="real thermal-only sequences (a sequence folder or a dataset root), e.g. ../shared/data/real")
-    parser.add_argument("--output", type=Path, default=Path("docs/ablation.json"), help="JSON table (default %(default)s)")
-    parser.add_argument("--markdown", type=Path, default=Path("docs/ablation.md"), help="markdown table (default %(default)s)")
-    parser.add_argument("--plot", type=Path, default=None,
-                        help="bar chart of the SRs (default: the markdown path with .png)")
-    parser.add_argument("--reference", default="", metavar="NAME",
-                        help="add columns relative to this model: SR difference and step-latency speed-up")
-    parser.add_argument("--baseline", default="", metavar="NAME",
-                        help="add a column of SR differences to this model (e.g. the student without distillation)")
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads of ONNX Runtime and torch (default %(default)s)")
-    parser.add_argument("--latency-steps", type=int, default=100, help="timed steps per model per round (default %(default)s)")
-    parser.add_argument("--latency-rounds", type=int, default=3, help="interleaved rounds (default %(default)s)")
-    parser.add_argument("--latency-warmup", type=int, default=10, help="untimed steps before each round (default %(default)s)")
-    parser.add_argument("--no-single-camera", "--no-synthetic-thermal", action="store_true", dest="no_single_camera",
-                        help="skip the thermal-only and visible-only runs on the synthetic sequences")
-    parser.add_argument("--title", default="Ablation", help="markdown heading")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-
-
 # -- models ----------------------------------------------------------------------------------------
 def parse_model_spec(text: str) -> ModelSpec:
     name, sep, path_text = text.partition("=")
@@ -133,32 +108,57 @@ def parse_models(texts: list[str]) -> list[ModelSpec]:
     return specs
 
 
-class TrackerFactory:
-    """One tracker per (model, sequence homography); torch modules loaded once."""
+class AblationModel(Protocol):
+    """One model of the table: how to build its tracker, what it costs, one timed step."""
+
+    spec: ModelSpec
+    backend_label: str  # the latency column's backend, e.g. "ONNX Runtime (CPU)"
+
+    def make(self, homography) -> object:
+        """A tracker (initialize / track) for a sequence with this thermal-to-visible homography."""
+
+    def cost(self) -> dict:
+        """params, gflops, flops_source, input_modality (rgbt, or the one modality it reads)."""
+
+    def step(self, rng: np.random.Generator) -> Callable[[], object]:
+        """One tracking step (search graph, batch 1) as a call without arguments."""
+
+
+class OnnxModel:
+    """An exported model folder, tracked by RGBTTracker in ONNX Runtime on the CPU."""
+
+    backend_label = "ONNX Runtime (CPU)"
 
     def __init__(self, spec: ModelSpec, threads: int):
-        from rgbt_tracker_ros.tracking.config import TrackerConfig
-
         self.spec = spec
-        self.config = TrackerConfig(model=spec.path if spec.backend == ONNX else None, providers=("cpu",),
-                                    threads=threads)
         self.threads = threads
-        self.module = None
-        if spec.backend == TORCH:
-            from rgbt_tracker_ros.training.export import load_checkpoint_model
-
-            self.module, _ = load_checkpoint_model(spec.path)
+        self.config = TrackerConfig(model=spec.path, providers=("cpu",), threads=threads)
         self.make(None)  # a bad model stops the command before any sequence runs
 
-    def make(self, homography):
-        from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-
+    def make(self, homography) -> RGBTTracker:
         config = self.config if homography is None else dataclasses.replace(self.config, thermal_to_visible=homography)
-        if self.spec.backend == ONNX:
-            return RGBTTracker(config)
-        from rgbt_tracker_ros.evaluation.torch_tracker import TorchTracker
+        return RGBTTracker(config)
 
-        return TorchTracker(self.module, config, name=self.spec.name, threads=self.threads)
+    def cost(self) -> dict:
+        bundle = load_bundle(self.spec.path)
+        cost = model_cost(bundle.template_file, bundle.search_file)
+        if cost["params"] is None:
+            raise InputError(f"model {self.spec.name}: {cost['note']}")
+        params = bundle.params if bundle.params is not None else cost["params"]
+        return {"params": int(params), "params_search_graph": int(cost["params"]), "gflops": float(cost["gflops"]),
+                "template_gflops": float(cost["template_gflops"]), "flops_source": "ONNX graph (evaluation/flops.py)",
+                "input_modality": bundle.metadata.get("input_modality", "rgbt")}
+
+    def step(self, rng: np.random.Generator) -> Callable[[], object]:
+        bundle = load_bundle(self.spec.path)
+        session = create_session(bundle.search_file, resolve_providers(self.config), self.threads,
+                                 SEARCH_INPUTS, SEARCH_OUTPUTS)
+        feeds = {}
+        for node in session.get_inputs():
+            shape = [int(d) for d in node.shape]
+            feeds[node.name] = (rng.standard_normal(shape) if node.name == "template_features"
+                                else rng.integers(0, 256, shape)).astype(np.float32)
+        return lambda: session.run(None, feeds)
 
 
 # -- accuracy --------------------------------------------------------------------------------------
@@ -180,9 +180,7 @@ def pooled(parts: list[FrameErrors]) -> FrameErrors:
                                for f in ("frames", "center", "normalized", "overlap")))
 
 
-def _run(factory: TrackerFactory, sequence: Sequence, modality: str, progress: bool, result: ModelResult) -> FrameErrors:
-    from rgbt_tracker_ros.evaluation.runner import run_errors, run_tracker
-
+def _run(factory: AblationModel, sequence: Sequence, modality: str, progress: bool, result: ModelResult) -> FrameErrors:
     homography = sequence.thermal_to_visible if sequence.modalities == "rgbt" and modality == "rgbt" else None
     tracker = factory.make(homography)
     run = run_tracker(tracker, sequence, modality=modality, progress=progress)
@@ -191,13 +189,11 @@ def _run(factory: TrackerFactory, sequence: Sequence, modality: str, progress: b
     return run_errors(run, sequence)
 
 
-def evaluate_accuracy(factories: list[TrackerFactory], results: list[ModelResult], synthetic: list[Sequence],
+def evaluate_accuracy(factories: list[AblationModel], results: list[ModelResult], synthetic: list[Sequence],
                       real: list[Sequence], single_camera: bool, progress: bool) -> None:
     """RGB-T runs on the synthetic sequences (per attribute too); with single_camera, also thermal-only
     and (for models that take the visible image) visible-only runs: the node's fallbacks when a camera
     stops. Then the real sequences, in their own modality."""
-    from tqdm import tqdm
-
     for lazy in tqdm(synthetic, desc="synthetic sequences", disable=not progress, file=sys.stderr, unit="seq"):
         sequence = materialise(lazy)
         for factory, result in zip(factories, results):
@@ -218,91 +214,21 @@ def evaluate_accuracy(factories: list[TrackerFactory], results: list[ModelResult
             result.real.append((sequence.name, _run(factory, sequence, modality, progress, result)))
 
 
-# -- cost and latency ------------------------------------------------------------------------------
-def onnx_cost(spec: ModelSpec) -> dict:
-    from rgbt_tracker_ros.tracking.flops import model_cost
-    from rgbt_tracker_ros.tracking.model_bundle import load_bundle
-
-    bundle = load_bundle(spec.path)
-    cost = model_cost(bundle.template_file, bundle.search_file)
-    params = bundle.params if bundle.params is not None else cost["params"]
-    return {"params": int(params), "params_search_graph": int(cost["params"]), "gflops": float(cost["gflops"]),
-            "template_gflops": float(cost["template_gflops"]), "flops_source": "ONNX graph (tracking/flops.py)",
-            "input_modality": bundle.metadata.get("input_modality", "rgbt")}
-
-
-def torch_cost(module) -> dict:
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from rgbt_tracker_ros.models.student import SearchGraph, TemplateGraph
-
-    c = module.config
-    z, s = c.template_size, c.search_size
-    with torch.inference_mode():
-        kernel = TemplateGraph(module)(torch.zeros(1, 3, z, z), torch.zeros(1, 1, z, z))
-        with FlopCounterMode(display=False) as counter:
-            SearchGraph(module)(kernel, torch.zeros(1, 3, s, s), torch.zeros(1, 1, s, s))
-    return {"params": sum(p.numel() for p in module.parameters()), "gflops": counter.get_total_flops() / 1e9,
-            "flops_source": "torch FlopCounterMode", "input_modality": getattr(module, "modality", "rgbt")}
-
-
-class StepTimer:
-    """One tracking step (the search graph at batch 1) of one model, callable without arguments."""
-
-    def __init__(self, factory: TrackerFactory, threads: int):
-        rng = np.random.default_rng(0)
-        spec = factory.spec
-        if spec.backend == ONNX:
-            from rgbt_tracker_ros.tracking.model_bundle import SEARCH_INPUTS, SEARCH_OUTPUTS, load_bundle
-            from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
-
-            bundle = load_bundle(spec.path)
-            session = create_session(bundle.search_file, resolve_providers(factory.config), threads,
-                                     SEARCH_INPUTS, SEARCH_OUTPUTS)
-            feeds = {}
-            for node in session.get_inputs():
-                shape = [int(d) for d in node.shape]
-                feeds[node.name] = (rng.standard_normal(shape) if node.name == "template_features"
-                                    else rng.integers(0, 256, shape)).astype(np.float32)
-            self.call = lambda: session.run(None, feeds)
-        else:
-            import torch
-
-            from rgbt_tracker_ros.models.student import SearchGraph, TemplateGraph
-
-            module = factory.module
-            c = module.config
-            z, s = c.template_size, c.search_size
-            rand = lambda *shape: torch.from_numpy(rng.integers(0, 256, shape).astype(np.float32))  # noqa: E731
-            with torch.inference_mode():
-                kernel = TemplateGraph(module)(rand(1, 3, z, z), rand(1, 1, z, z))
-            graph, sv, st = SearchGraph(module), rand(1, 3, s, s), rand(1, 1, s, s)
-
-            def call():
-                with torch.inference_mode():
-                    graph(kernel, sv, st)
-
-            self.call = call
-
-
-def measure_latency(factories: list[TrackerFactory], threads: int, steps: int, rounds: int, warmup: int,
+# -- latency ---------------------------------------------------------------------------------------
+def measure_latency(factories: list[AblationModel], steps: int, rounds: int, warmup: int,
                     progress: bool) -> list[dict]:
     """p50 / p95 step latency (ms) of every model, rounds interleaved across the models."""
-    import torch
-    from tqdm import tqdm
-
-    torch.set_num_threads(threads)
-    timers = [StepTimer(f, threads) for f in factories]
+    rng = np.random.default_rng(0)
+    timers = [f.step(rng) for f in factories]
     seconds: list[list[float]] = [[] for _ in timers]
     bar = tqdm(total=rounds * len(timers), desc="latency", disable=not progress, file=sys.stderr)
     for _ in range(rounds):
         for timer, times in zip(timers, seconds):
             for _ in range(warmup):
-                timer.call()
+                timer()
             for _ in range(steps):
                 start = time.perf_counter()
-                timer.call()
+                timer()
                 times.append(time.perf_counter() - start)
             bar.update()
     bar.close()
@@ -310,7 +236,7 @@ def measure_latency(factories: list[TrackerFactory], threads: int, steps: int, r
     for factory, times in zip(factories, seconds):
         ms = np.asarray(times) * 1e3
         out.append({"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-                    "calls": len(ms), "backend": "ONNX Runtime (CPU)" if factory.spec.backend == ONNX else "PyTorch (CPU)"})
+                    "calls": len(ms), "backend": factory.backend_label})
     return out
 
 
@@ -431,39 +357,53 @@ def print_table(rows: list[dict], out) -> None:
         print("  ".join(_cell(row[c]).rjust(widths[c]) for c in columns), file=out)
 
 
-def ablation(args: argparse.Namespace) -> dict:
-    from rgbt_tracker_ros.data.synthetic import SyntheticConfig, synthetic_sequences
+@dataclass(frozen=True)
+class AblationSettings:
+    models: tuple[str, ...]          # NAME=PATH each
+    synthetic: int = 40              # synthetic validation sequences
+    synthetic_length: int = 0        # frames per synthetic sequence; 0: the generator's default
+    real: str | None = None          # real thermal-only sequences (a folder or a dataset root)
+    reference: str = ""              # model the SR difference and speed-up columns compare with
+    baseline: str = ""               # model the SR-difference column compares with
+    threads: int = 2
+    latency_steps: int = 100
+    latency_rounds: int = 3
+    latency_warmup: int = 10
+    single_camera: bool = True       # also the thermal-only and visible-only runs
+    progress: bool = True
 
-    for name in ("threads", "latency_steps", "latency_rounds"):
-        if getattr(args, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if args.synthetic < 0 or args.synthetic_length < 0 or args.latency_warmup < 0:
-        raise InputError("--synthetic, --synthetic-length and --latency-warmup must be 0 or more")
-    specs = parse_models(args.models)
+    def __post_init__(self):
+        for name in ("threads", "latency_steps", "latency_rounds"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.synthetic < 0 or self.synthetic_length < 0 or self.latency_warmup < 0:
+            raise InputError("--synthetic, --synthetic-length and --latency-warmup must be 0 or more")
+
+
+def ablation(args: AblationSettings, build: Callable[[ModelSpec, int], AblationModel]) -> dict:
+    """The whole table; `build(spec, threads)` makes each model's AblationModel."""
+    specs = parse_models(list(args.models))
     for option in ("reference", "baseline"):
         if getattr(args, option) and getattr(args, option) not in [s.name for s in specs]:
             raise InputError(f"--{option} {getattr(args, option)} is not one of the models")
-    progress = not args.no_progress
+    progress = args.progress
     syn_config = SyntheticConfig() if not args.synthetic_length else SyntheticConfig(length=args.synthetic_length)
     synthetic = synthetic_sequences("val", args.synthetic, syn_config) if args.synthetic else []
     real: list[Sequence] = []
     if args.real:
-        from rgbt_tracker_ros.data.readers import load_sequences
-
         if not Path(args.real).exists():
             raise InputError(f"--real {args.real} does not exist")
         real = list(load_sequences(Path(args.real)))
     if not synthetic and not real:
         raise InputError("nothing to evaluate: give --synthetic N and/or --real PATH")
 
-    factories = [TrackerFactory(spec, args.threads) for spec in specs]
+    factories = [build(spec, args.threads) for spec in specs]
     results = [ModelResult(spec) for spec in specs]
     for factory, result in zip(factories, results):
-        result.cost = onnx_cost(factory.spec) if factory.spec.backend == ONNX else torch_cost(factory.module)
+        result.cost = factory.cost()
     load_before = _load_average()
-    evaluate_accuracy(factories, results, synthetic, real, not args.no_single_camera, progress)
-    latencies = measure_latency(factories, args.threads, args.latency_steps, args.latency_rounds,
-                                args.latency_warmup, progress)
+    evaluate_accuracy(factories, results, synthetic, real, args.single_camera, progress)
+    latencies = measure_latency(factories, args.latency_steps, args.latency_rounds, args.latency_warmup, progress)
     for result, latency in zip(results, latencies):
         result.latency = latency
     reports = [model_report(r) for r in results]
@@ -489,33 +429,3 @@ def _load_average():
         return round(os.getloadavg()[0], 2)
     except (AttributeError, OSError):
         return None
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        report = ablation(args)
-    except InputError as exc:
-        print(f"rgbt-tracker ablation: error: {exc}", file=sys.stderr)
-        return 2
-    from rgbt_tracker_ros.evaluation.plots import ablation_plot
-
-    print_table(report["rows"], sys.stdout)  # first: an unwritable output path must not lose the run
-    try:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(markdown(args.title, report["rows"], report["settings"]))
-        plot = ablation_plot(report["rows"], args.plot or args.markdown.with_suffix(".png"), args.title)
-    except OSError as exc:
-        print(f"rgbt-tracker ablation: error: cannot write the results: {exc}", file=sys.stderr)
-        return 2
-    print(f"\nwritten {args.output}, {args.markdown} and {plot}", file=sys.stderr)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    return standalone_main("ablation", __doc__, add_arguments, run, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,7 +13,7 @@ import numpy as np
 from rgbt_tracker_ros.common.boxes import validate_box
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.sequence import Sequence
-from rgbt_tracker_ros.tracking.geometry import scaling_homography
+from rgbt_tracker_ros.tracking.geometry import default_thermal_to_visible, map_box
 from rgbt_tracker_ros.tracking.preprocessing import (
     apply_stretch,
     as_thermal,
@@ -25,15 +25,6 @@ from rgbt_tracker_ros.tracking.result import TrackResult, TrackState
 _FACTORIES = {"csrt": lambda: cv2.TrackerCSRT.create(), "kcf": lambda: cv2.TrackerKCF.create()}
 PEER_KINDS = tuple(_FACTORIES)
 PEER_MODALITIES = ("visible", "thermal")
-
-
-def _map_box(box: np.ndarray, homography: np.ndarray) -> np.ndarray:
-    """Axis-aligned bounding box of `box`'s corners mapped by a 3x3 homography."""
-    x, y, w, h = box
-    corners = np.array([[x, y, 1.0], [x + w, y, 1.0], [x, y + h, 1.0], [x + w, y + h, 1.0]]) @ homography.T
-    xy = corners[:, :2] / corners[:, 2:3]
-    lo, hi = xy.min(axis=0), xy.max(axis=0)
-    return np.array([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]])
 
 
 class OpenCVPeer:
@@ -71,7 +62,7 @@ class OpenCVPeer:
     def initialize(self, visible, thermal, box) -> None:
         image = self._image(visible, thermal)
         box = validate_box(box)
-        local = _map_box(box, self._to_thermal) if self._to_thermal is not None else box
+        local = map_box(box, self._to_thermal) if self._to_thermal is not None else box
         height, width = image.shape[:2]
         validate_box(local, (width, height), min_size=1.0)
         x, y = int(round(local[0])), int(round(local[1]))
@@ -89,7 +80,7 @@ class OpenCVPeer:
         if not found:
             return TrackResult(self._box.copy(), 0.0, TrackState.LOST)
         local = np.asarray(rect, dtype=np.float64)
-        self._box = _map_box(local, self._to_visible) if self._to_visible is not None else local
+        self._box = map_box(local, self._to_visible) if self._to_visible is not None else local
         return TrackResult(self._box.copy(), 1.0, TrackState.TRACKING)
 
 
@@ -101,9 +92,7 @@ def thermal_to_visible_of(sequence: Sequence) -> np.ndarray | None:
     if sequence.visible is None or sequence.thermal is None:
         return None
     visible, thermal = sequence.frame(0)
-    if visible.shape[:2] == thermal.shape[:2]:
-        return None
-    return scaling_homography((thermal.shape[1], thermal.shape[0]), (visible.shape[1], visible.shape[0]))
+    return default_thermal_to_visible(thermal.shape[1::-1], visible.shape[1::-1])
 
 
 def peers_for(kind: str, sequence: Sequence) -> list[OpenCVPeer]:

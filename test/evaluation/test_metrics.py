@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.evaluation.metrics import (
     SUCCESS_THRESHOLDS,

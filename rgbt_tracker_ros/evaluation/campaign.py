@@ -1,12 +1,8 @@
-"""`rgbt-tracker eval`: run trackers over sequences, print PR / SR / NPR / fps, write plots and JSON.
-
-Exit codes: 0 all runs done; 2 bad input (missing path, empty folder, unknown tracker, a sequence a
-tracker could not be initialised on), with a one-line message on stderr.
-"""
+"""An evaluation campaign: trackers (the student and OpenCV peers) over sequences, scored with the
+official conventions; per-sequence and overall tables, the JSON report, precision / success plots."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -16,37 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
-from rgbt_tracker_ros.common.command import json_output, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.readers import load_sequences
 from rgbt_tracker_ros.data.sequence import Sequence
+from rgbt_tracker_ros.data.synthetic import SyntheticConfig, synthetic_sequences
 from rgbt_tracker_ros.evaluation.metrics import FrameErrors, Scores, combine, protocol_rules, score
 from rgbt_tracker_ros.evaluation.peers import PEER_KINDS, PEER_MODALITIES, peers_for
-from rgbt_tracker_ros.evaluation.runner import MODALITIES, RunResult, fed_modality, run_errors, run_tracker
+from rgbt_tracker_ros.evaluation.plots import precision_plot, success_plot
+from rgbt_tracker_ros.evaluation.runner import RunResult, fed_modality, run_errors, run_tracker
+from rgbt_tracker_ros.tracking.config import TrackerConfig
+from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 STUDENT = "student"
 DEFAULT_TRACKERS = "student,csrt,kcf"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sequences", nargs="+", default=[], metavar="PATH",
-                        help="sequence folders or dataset roots")
-    parser.add_argument("--synthetic", type=int, default=0, metavar="N",
-                        help="also evaluate on N sequences of the synthetic validation split")
-    parser.add_argument("--trackers", default=DEFAULT_TRACKERS,
-                        help="comma list of student, csrt, kcf (csrt/kcf run on each modality a sequence "
-                             "has; csrt-thermal etc. pick one); default %(default)s")
-    parser.add_argument("--modality", choices=MODALITIES, default="rgbt",
-                        help="the student's input (single-camera sequences use the camera they have)")
-    parser.add_argument("--model", default=None, metavar="PATH",
-                        help="student model folder; default: the shipped student")
-    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads of the student")
-    parser.add_argument("--output-dir", type=Path, default=None, metavar="DIR",
-                        help="write precision / success plots (PNG) and results.json here")
-    parser.add_argument("--score-init-frame", action="store_true",
-                        help="score the initialisation frame too (excluded by default)")
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON object on stdout; human output goes to stderr")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 @dataclass
@@ -89,8 +67,6 @@ def collect_sequences(paths: list[str], synthetic: int) -> list[Sequence]:
         if not Path(text).exists():
             raise InputError(f"no such file or folder: {text}")
     if paths:
-        from rgbt_tracker_ros.data.readers import load_sequences
-
         for text in paths:
             found = list(load_sequences(Path(text)))
             if not found:
@@ -99,8 +75,6 @@ def collect_sequences(paths: list[str], synthetic: int) -> list[Sequence]:
     if synthetic < 0:
         raise InputError(f"--synthetic must be 0 or more, got {synthetic}")
     if synthetic:
-        from rgbt_tracker_ros.data.synthetic import SyntheticConfig, synthetic_sequences
-
         sequences.extend(synthetic_sequences("val", synthetic, SyntheticConfig()))
     if not sequences:
         raise InputError("nothing to evaluate: give --sequences PATH and/or --synthetic N")
@@ -111,18 +85,14 @@ class StudentFactory:
     """Builds the student once; a sequence with its own thermal-to-visible homography gets its own."""
 
     def __init__(self, model: str | None, threads: int):
-        from rgbt_tracker_ros.tracking.config import TrackerConfig
-        from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-
         # model None is the shipped student (TrackerConfig's default). Loaded now, so that a bad
         # --model stops the command before any sequence is run.
         self.config = TrackerConfig(model=model, threads=threads)
-        self._build = RGBTTracker
         self._default = RGBTTracker(self.config)
 
     def for_sequence(self, sequence: Sequence):
         if sequence.thermal_to_visible is not None and sequence.modalities == "rgbt":
-            return self._build(dataclasses.replace(self.config, thermal_to_visible=sequence.thermal_to_visible))
+            return RGBTTracker(dataclasses.replace(self.config, thermal_to_visible=sequence.thermal_to_visible))
         return self._default
 
 
@@ -149,7 +119,11 @@ def _planned_runs(names: list[str], sequence: Sequence, student: StudentFactory 
 
 
 def evaluate_all(names: list[str], sequences: list[Sequence], student: StudentFactory | None,
-                 modality: str, exclude_init: bool, progress: bool) -> list[SequenceOutcome]:
+                 modality: str, exclude_init: bool, progress: bool,
+                 on_failure: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+                 ) -> list[SequenceOutcome]:
+    """Every planned tracker on every sequence; a run that fails on bad input is recorded (and
+    reported through on_failure), the others go on."""
     results: list[SequenceOutcome] = []
     for sequence in sequences:
         outcomes: list[Outcome] = []
@@ -161,7 +135,7 @@ def evaluate_all(names: list[str], sequences: list[Sequence], student: StudentFa
                 outcome.scores = score(outcome.errors)
             except InputError as exc:
                 outcome.failure = str(exc)
-                print(f"rgbt-tracker eval: {name} on {sequence.name}: {exc}", file=sys.stderr)
+                on_failure(f"{name} on {sequence.name}: {exc}")
             outcomes.append(outcome)
         results.append(SequenceOutcome(sequence, outcomes))
     return results
@@ -194,7 +168,8 @@ def _number(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else round(float(value), 6)
 
 
-def report_json(results: list[SequenceOutcome], overall: dict[str, Overall], args) -> dict:
+def report_json(results: list[SequenceOutcome], overall: dict[str, Overall], settings: dict) -> dict:
+    """The results.json / --json report; `settings` records how the run was made."""
     sequences = []
     for result in results:
         trackers = {}
@@ -215,8 +190,7 @@ def report_json(results: list[SequenceOutcome], overall: dict[str, Overall], arg
                    "fps": _number(o.fps), "sequences": o.sequences, "frames": o.scores.frames}
             for name, o in overall.items()
         },
-        "settings": {"trackers": args.trackers, "modality": args.modality, "model": args.model,
-                     "score_init_frame": bool(args.score_init_frame)},
+        "settings": settings,
     }
 
 
@@ -264,8 +238,6 @@ def _file_stem(name: str, used: set[str]) -> str:
 
 def write_outputs(results: list[SequenceOutcome], overall: dict[str, Overall], report: dict,
                   output_dir: Path) -> None:
-    from rgbt_tracker_ros.evaluation.plots import precision_plot, success_plot
-
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     used: set[str] = {"overall"}
@@ -284,38 +256,3 @@ def write_outputs(results: list[SequenceOutcome], overall: dict[str, Overall], r
         title = f"{len(results)} sequences"
         precision_plot(scores, output_dir / "overall_precision.png", f"Precision: {title}", threshold)
         success_plot(scores, output_dir / "overall_success.png", f"Success: {title}")
-
-
-def run(args: argparse.Namespace) -> int:
-    stdout, human, redirect = json_output(args.json)
-    try:
-        with redirect:
-            names = parse_trackers(args.trackers)
-            sequences = collect_sequences(args.sequences, args.synthetic)
-            student = StudentFactory(args.model, args.threads) if STUDENT in names else None
-            results = evaluate_all(names, sequences, student, args.modality,
-                                   exclude_init=not args.score_init_frame, progress=not args.no_progress)
-            overall = overall_by_tracker(results)
-            report = report_json(results, overall, args)
-            print_tables(results, overall, human)
-            if args.output_dir is not None:
-                write_outputs(results, overall, report, args.output_dir)
-                print(f"plots and results.json written to {args.output_dir}", file=human)
-    except InputError as exc:
-        print(f"rgbt-tracker eval: error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(report), file=stdout)
-    failures = sum(o.failure is not None for r in results for o in r.outcomes)
-    if failures:
-        print(f"rgbt-tracker eval: error: {failures} run(s) failed, see above", file=sys.stderr)
-        return 2
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    return standalone_main("eval", __doc__, add_arguments, run, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

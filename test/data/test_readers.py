@@ -7,7 +7,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.readers import detect_layout, load_sequence, load_sequences
 from rgbt_tracker_ros.data.readers.common import natural_key

@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
 
-import onnx
-from onnx import shape_inference
-
 from rgbt_tracker_ros.common.errors import InputError
 
-_FLOAT_TYPES = {
+try:
+    import onnx
+    from onnx import shape_inference
+except ImportError:  # robot installs carry only the runtime requirements; the latency figures still run
+    onnx = None
+
+NO_ONNX_NOTE = "install the onnx package to count params and FLOPs"
+_FLOAT_TYPES = set() if onnx is None else {
     onnx.TensorProto.FLOAT,
     onnx.TensorProto.FLOAT16,
     onnx.TensorProto.BFLOAT16,
@@ -52,7 +56,7 @@ class GraphCost:
         return self.flops / 1e9
 
 
-def graph_cost(model: str | Path | onnx.ModelProto) -> GraphCost:
+def graph_cost(model: "str | Path | onnx.ModelProto") -> GraphCost:
     """Parameters and per-run FLOPs of one ONNX graph (static shapes expected)."""
     if not isinstance(model, onnx.ModelProto):
         try:
@@ -93,7 +97,7 @@ def graph_cost(model: str | Path | onnx.ModelProto) -> GraphCost:
     )
 
 
-def _known_shapes(graph: onnx.GraphProto) -> dict[str, tuple[int, ...]]:
+def _known_shapes(graph: "onnx.GraphProto") -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
     for info in list(graph.input) + list(graph.value_info) + list(graph.output):
         if not info.type.HasField("tensor_type") or not info.type.tensor_type.HasField("shape"):
@@ -106,7 +110,7 @@ def _known_shapes(graph: onnx.GraphProto) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _constant_params(node: onnx.NodeProto) -> int:
+def _constant_params(node: "onnx.NodeProto") -> int:
     for attr in node.attribute:
         if attr.name == "value" and attr.t.data_type in _FLOAT_TYPES:
             n = prod(attr.t.dims)
@@ -118,7 +122,7 @@ def _numel(shape: tuple[int, ...] | None) -> int | None:
     return None if shape is None else prod(shape)
 
 
-def _node_macs(node: onnx.NodeProto, shapes: dict[str, tuple[int, ...]]) -> int | None:
+def _node_macs(node: "onnx.NodeProto", shapes: dict[str, tuple[int, ...]]) -> int | None:
     out = shapes.get(node.output[0])
     a = shapes.get(node.input[0])
     b = shapes.get(node.input[1]) if len(node.input) > 1 else None
@@ -141,7 +145,11 @@ def _node_macs(node: onnx.NodeProto, shapes: dict[str, tuple[int, ...]]) -> int 
 
 
 def model_cost(template_file: str | Path, search_file: str | Path) -> dict[str, object]:
-    """Summary for a model folder: the search graph is the per-frame tracking step."""
+    """Summary for a model folder: the search graph is the per-frame tracking step. Without the onnx
+    package every figure is None and `note` says why."""
+    if onnx is None:
+        keys = ("params", "params_template_graph", "gflops", "gmacs", "other_gflops_not_counted", "template_gflops")
+        return {key: None for key in keys} | {"note": NO_ONNX_NOTE}
     search = graph_cost(search_file)
     template = graph_cost(template_file)
     return {

@@ -1,76 +1,56 @@
-"""`rgbt-tracker bench`: parameters, GFLOPs and latency of the student.
+"""The student's benchmark: parameters, GFLOPs and latency (`rgbt-tracker bench` prints it).
 
 Reports (each latency the median over --runs runs):
-- params and GFLOPs of one tracking step (the search graph), from the ONNX graph (tracking.flops);
+- params and GFLOPs of one tracking step (the search graph), from the ONNX graph (evaluation.flops);
 - step latency: the search graph alone in ONNX Runtime, p50 / p95 over --steps calls after warm-up;
 - frame latency: RGBTTracker.track on a 640x512 uint16 thermal + 640x480 RGB frame (so the scaling
   homography is in play), box out, over a synthetic moving warm target.
-With --json exactly one JSON object goes to stdout and the human summary to stderr.
-Exit codes: 0 done; 2 bad input (one line on stderr).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from rgbt_tracker_ros.common.command import json_output, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.evaluation.flops import model_cost
+from rgbt_tracker_ros.tracking.config import TrackerConfig
+from rgbt_tracker_ros.tracking.contract import SEARCH_INPUTS, SEARCH_OUTPUTS
+from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
+from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 THERMAL_SIZE = (640, 512)  # (width, height), uint16 radiometric counts
 VISIBLE_SIZE = (640, 480)  # (width, height), RGB uint8
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, metavar="PATH",
-                        help="model folder or model.json; default: the shipped student")
-    parser.add_argument("--runs", type=int, default=5,
-                        help="repetitions; each figure is their median (default %(default)s)")
-    parser.add_argument("--steps", type=int, default=200, help="timed calls per run (default %(default)s)")
-    parser.add_argument("--warmup", type=int, default=20, help="untimed calls before each run (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default %(default)s)")
-    parser.add_argument("--providers", default="tensorrt,cuda,cpu", metavar="LIST",
-                        help="execution providers in priority order (default %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout; human text to stderr")
+@dataclass(frozen=True)
+class BenchSettings:
+    model: str | None = None       # model folder or model.json; None: the shipped student
+    runs: int = 5                  # repetitions; each figure is their median
+    steps: int = 200               # timed calls per run
+    warmup: int = 20               # untimed calls before each run
+    threads: int = 2
+    providers: tuple[str, ...] = ("tensorrt", "cuda", "cpu")
+
+    def __post_init__(self):
+        for name in ("runs", "steps", "threads"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        if self.warmup < 0:
+            raise InputError(f"--warmup must be 0 or more, got {self.warmup}")
 
 
-def run(args: argparse.Namespace) -> int:
-    stdout, human, redirect = json_output(args.json)
-    try:
-        with redirect:
-            report = benchmark(args)
-    except InputError as exc:
-        print(f"rgbt-tracker bench: error: {exc}", file=sys.stderr)
-        return 2
-    print_summary(report, human)
-    if args.json:
-        print(json.dumps(report), file=stdout)
-    return 0
-
-
-def benchmark(args: argparse.Namespace) -> dict:
-    from rgbt_tracker_ros.tracking.config import TrackerConfig, parse_providers
-    from rgbt_tracker_ros.tracking.contract import SEARCH_INPUTS, SEARCH_OUTPUTS
-    from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
-    from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-
-    for name in ("runs", "steps", "threads"):
-        if getattr(args, name) < 1:
-            raise InputError(f"--{name} must be at least 1, got {getattr(args, name)}")
-    if args.warmup < 0:
-        raise InputError(f"--warmup must be 0 or more, got {args.warmup}")
+def benchmark(args: BenchSettings) -> dict:
+    """The figures of one benchmark run (see the module docstring) as a JSON-ready dict."""
     load_before = _load_average()
-    config = TrackerConfig(model=args.model, providers=parse_providers(args.providers), threads=args.threads)
+    config = TrackerConfig(model=args.model, providers=tuple(args.providers), threads=args.threads)
     tracker = RGBTTracker(config)
     bundle = tracker.model
-    cost = _model_cost(bundle)
+    cost = model_cost(bundle.template_file, bundle.search_file)
 
     # The search graph alone, on the provider the tracker ended up with (no second round of fallbacks).
     step_config = dataclasses.replace(config, providers=(tracker.provider,))
@@ -119,17 +99,6 @@ def benchmark(args: argparse.Namespace) -> dict:
         "load_average_1min": {"before": load_before, "after": _load_average()},
         "cpu_count": os.cpu_count(),
     } | ({"note": cost["note"]} if "note" in cost else {})
-
-
-def _model_cost(bundle) -> dict:
-    """Params / GFLOPs from the ONNX graphs; None where the `onnx` package is absent (robot installs
-    carry only the runtime requirements, and the latency figures are what matter there)."""
-    try:
-        from rgbt_tracker_ros.tracking.flops import model_cost
-    except ImportError:
-        keys = ("params", "params_template_graph", "gflops", "gmacs", "other_gflops_not_counted", "template_gflops")
-        return {key: None for key in keys} | {"note": "install the onnx package to count params and FLOPs"}
-    return model_cost(bundle.template_file, bundle.search_file)
 
 
 @dataclass(frozen=True)
@@ -250,29 +219,3 @@ class MovingTarget:
         self._visible[by:by + bh, bx:bx + bw] = (200, 70, 50)
         self._visible[by + bh // 3:by + 2 * bh // 3, bx:bx + bw] = (240, 220, 60)
         return self._visible, self._thermal
-
-
-def print_summary(report: dict, out) -> None:
-    load = report["load_average_1min"]
-    print(f"model {report['model']} {report['model_version']} on {report['provider']}, "
-          f"{report['threads']} threads", file=out)
-    if report["gflops"] is None:
-        print(f"params / GFLOPs not counted: {report.get('note')}", file=out)
-    else:
-        print(f"params {report['params']:,} (search graph; template graph {report['params_template_graph']:,})",
-              file=out)
-        print(f"GFLOPs per tracking step {report['gflops']:.3f} (Conv/ConvTranspose/MatMul/Gemm, 2 per MAC; "
-              f"element-wise {report['other_gflops_not_counted']:.4f} not counted)", file=out)
-    print(f"search step  p50 {report['step_ms_p50']:.2f} ms  p95 {report['step_ms_p95']:.2f} ms", file=out)
-    print(f"full frame   p50 {report['frame_ms_p50']:.2f} ms  p95 {report['frame_ms_p95']:.2f} ms  "
-          f"({report['fps']:.1f} fps; 640x512 uint16 thermal + 640x480 RGB in, box out)", file=out)
-    print(f"median over {report['runs']} runs of {report['steps']} steps; load average {load['before']} -> "
-          f"{load['after']} on {report['cpu_count']} CPUs", file=out)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return standalone_main("bench", __doc__, add_arguments, run, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,6 @@
 from dataclasses import dataclass, field
 
 import pytest
-
 from rgbt_tracker_ros.common.config_io import from_dict, load_yaml_config
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.training.config import TrainConfig

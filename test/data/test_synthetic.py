@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.synthetic import (
     ATTRIBUTE_NAMES,
@@ -16,7 +15,11 @@ from rgbt_tracker_ros.data.synthetic import (
     synthetic_sequences,
 )
 from rgbt_tracker_ros.data.synthetic.generator import _ASSETS, _FRAMES
-from rgbt_tracker_ros.data.synthetic.textures import procedural_texture, texture_files, texture_library
+from rgbt_tracker_ros.data.synthetic.textures import (
+    procedural_texture,
+    texture_files,
+    texture_library,
+)
 from rgbt_tracker_ros.data.writer import write_sequence_folder
 
 SMALL = SyntheticConfig(width=160, height=120, length=24)

@@ -1,48 +1,24 @@
-"""`rgbt-tracker ablation` on tiny exported models and short synthetic sequences; the torch tracker
-wrapper; `rgbt-tracker train --set` (how the ablation script makes its per-term variants)."""
+"""`rgbt-tracker ablation` on tiny exported models (ONNX and a .pt checkpoint) and short synthetic sequences."""
 
-import dataclasses
 import json
-import logging
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import torch
 
-from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.distill.compression import SingleModalityStudent
-from rgbt_tracker_ros.models.builder import build_model
-from rgbt_tracker_ros.models.config import ModelConfig
-from rgbt_tracker_ros.training.pruning import PruningConfig, prune
+from helpers.tiny_models import export_tiny_models
+
+pytestmark = [pytest.mark.torch, pytest.mark.slow]
 
 COLUMNS = ["model", "PR", "SR", "NPR", "SR occlusion", "SR low light", "SR thermal crossover", "SR fast motion",
            "SR scale change", "SR distractors", "thermal-only PR", "thermal-only SR", "visible-only PR",
            "visible-only SR", "real PR", "real SR",
            "real NPR", "params (M)", "GFLOPs", "step p50 (ms)", "latency backend"]
 
-
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """A student (RGB-T) and a pruned thermal-only student, exported; a short real-like thermal folder."""
-    from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
-    from rgbt_tracker_ros.data.writer import write_sequence_folder
-    from rgbt_tracker_ros.training.export import export_student
-
-    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    out = tmp_path_factory.mktemp("ablation")
-    torch.manual_seed(0)
-    student = build_model(ModelConfig()).eval()
-    with torch.no_grad():  # a score map with a clear peak (an untrained head's is flat: argmax ties)
-        torch.nn.init.normal_(student.head.score.weight, std=0.05)
-        student.head.score.bias.zero_()
-    export_student(student, out / "student", name="student")
-    thermal = prune(SingleModalityStudent.from_student(student, "thermal"), PruningConfig(keep=0.5)).model.eval()
-    export_student(thermal, out / "thermal", name="thermal_pruned")
-    sequence = make_sequence(2_500_000, SyntheticConfig(width=160, height=128, length=6))
-    write_sequence_folder(dataclasses.replace(sequence, visible=None), out / "real" / "tiny_tir", thermal_bits=8)
-    return out
+    return export_tiny_models(tmp_path_factory.mktemp("ablation"))
 
 
 def _ablation(*args):
@@ -98,42 +74,3 @@ def test_ablation_rejects_bad_models(models, tmp_path):
     assert proc.returncode == 2 and "neither a model folder" in proc.stderr and "Traceback" not in proc.stderr
     proc = _ablation("--models", f"a={models / 'student'}", f"a={models / 'thermal'}", "--synthetic", "1")
     assert proc.returncode == 2 and "given twice" in proc.stderr
-
-
-def test_torch_tracker_tracks_like_the_onnx_tracker(models):
-    from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
-    from rgbt_tracker_ros.evaluation.torch_tracker import TorchTracker
-    from rgbt_tracker_ros.tracking.config import TrackerConfig
-    from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-
-    # score_tracking 0: every prediction is taken, so the boxes follow the network's outputs.
-    config = TrackerConfig(model=models / "student", providers=("cpu",), threads=1, score_tracking=0.0, score_lost=0.0)
-    onnx_tracker = RGBTTracker(config)
-    torch_tracker = TorchTracker(models / "student" / "student.pt", dataclasses.replace(config, model=None))
-    sequence = make_sequence(1_000_003, SyntheticConfig(width=160, height=128, length=5))
-    for tracker in (onnx_tracker, torch_tracker):
-        tracker.initialize(*sequence.frame(0), sequence.groundtruth[0])
-    for i in range(1, 5):
-        a = onnx_tracker.track(*sequence.frame(i))
-        b = torch_tracker.track(*sequence.frame(i))
-        assert np.allclose(a.box, b.box, atol=1e-2) and a.score == pytest.approx(b.score, abs=1e-4)
-        assert a.state == b.state
-    assert torch_tracker.provider == "torch-cpu"
-    with pytest.raises(InputError, match="does not exist"):
-        TorchTracker(models / "nothing.pt")
-
-
-def test_train_set_overrides_the_config():
-    from rgbt_tracker_ros.training.config import TrainConfig
-    from rgbt_tracker_ros.common.config_io import apply_overrides, load_yaml_config as load_config
-
-    data = apply_overrides({"optim": {"lr": 0.1}}, ["optim.lr=0.01", "run.output_dir=runs/x", "name=variant"])
-    assert data == {"optim": {"lr": 0.01}, "run": {"output_dir": "runs/x"}, "name": "variant"}
-    with pytest.raises(InputError, match="KEY=VALUE"):
-        apply_overrides({}, ["optim.lr"])
-    with pytest.raises(InputError, match="is a value"):
-        apply_overrides({"optim": 3}, ["optim.lr=1"])
-    config = load_config(TrainConfig, "config/training/student.yaml", ["optim.epochs=3", "model.backbone.out_channels=32"])
-    assert config.optim.epochs == 3 and config.model.backbone.out_channels == 32
-    with pytest.raises(InputError, match="unknown key"):
-        load_config(TrainConfig, "config/training/student.yaml", ["optim.nonsense=1"])

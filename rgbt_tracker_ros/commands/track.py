@@ -15,10 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
+from rgbt_tracker_ros.commands.runner import guarded, standalone_main
 from rgbt_tracker_ros.common.boxes import parse_box, validate_box
-from rgbt_tracker_ros.common.command import standalone_main
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.tracking.config import parse_providers
+from rgbt_tracker_ros.data.readers import load_sequence
+from rgbt_tracker_ros.data.synthetic import make_sequence
+from rgbt_tracker_ros.data.writer import write_boxes
+from rgbt_tracker_ros.evaluation.metrics import score
+from rgbt_tracker_ros.evaluation.peers import thermal_to_visible_of
+from rgbt_tracker_ros.evaluation.runner import fed_modality, run_errors, run_tracker
+from rgbt_tracker_ros.tracking.config import TrackerConfig, parse_providers
+from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 MODALITIES = ("rgbt", "visible", "thermal")
 
@@ -42,23 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _track(args)
-    except InputError as exc:
-        print(f"rgbt-tracker track: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"rgbt-tracker track: error: {exc.strerror or exc}: {exc.filename or args.output}",
-              file=sys.stderr)
-        return 2
+    return guarded("track", lambda: _track(args))
 
 
 def _track(args: argparse.Namespace) -> int:
-    from rgbt_tracker_ros.evaluation.metrics import score
-    from rgbt_tracker_ros.evaluation.runner import fed_modality, run_errors, run_tracker
-    from rgbt_tracker_ros.tracking.config import TrackerConfig
-    from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-
     providers = parse_providers(args.providers)
     if args.threads < 1:
         raise InputError(f"--threads must be at least 1, got {args.threads}")
@@ -82,7 +76,7 @@ def _track(args: argparse.Namespace) -> int:
         tracker, sequence, fed, init_box=init_box, init_frame=0 if init_box is not None else None,
         progress=not args.no_progress,
     )
-    write_boxes(output, result.predictions)
+    write_boxes(output, result.predictions, decimals=2)
 
     print(f"sequence {sequence.name}: {len(sequence)} frames, fed {fed}, initialised on frame {result.init_frame}")
     print(f"provider {tracker.provider}, {_fmt(result.fps, 1)} fps over {result.tracked_frames} tracked frames")
@@ -98,15 +92,11 @@ def _track(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace):
     if args.synthetic is not None:
-        from rgbt_tracker_ros.data.synthetic import make_sequence
-
         if args.synthetic < 0:
             raise InputError(f"--synthetic seed must be 0 or more, got {args.synthetic}")
         return make_sequence(args.synthetic)
     if not args.sequence.is_dir():
         raise InputError(f"no such sequence folder: {args.sequence}")
-    from rgbt_tracker_ros.data.readers import load_sequence
-
     return load_sequence(args.sequence)
 
 
@@ -116,8 +106,6 @@ def _homography(sequence, fed: str):
     Fed thermal alone from an RGB-T sequence, the tracker still has to answer in visible pixels (the
     ground truth's), so it gets the sequence's mapping or the default scaling explicitly.
     """
-    from rgbt_tracker_ros.evaluation.peers import thermal_to_visible_of
-
     if sequence.visible is None or sequence.thermal is None or fed == "visible":
         return None
     if fed == "rgbt" and sequence.thermal_to_visible is None:
@@ -129,17 +117,6 @@ def _homography(sequence, fed: str):
 def _has_groundtruth_after(groundtruth: np.ndarray, init_frame: int) -> bool:
     later = groundtruth[init_frame + 1:]
     return bool(later.size) and bool(np.any(np.all(np.isfinite(later), axis=1)))
-
-
-def write_boxes(path: Path, boxes: np.ndarray) -> None:
-    """One `x,y,w,h` line per row; rows with NaN are written as `NaN,NaN,NaN,NaN`."""
-    lines = []
-    for row in np.asarray(boxes, dtype=np.float64).reshape(-1, 4):
-        if np.all(np.isfinite(row)):
-            lines.append(",".join(f"{v:.2f}" for v in row))
-        else:
-            lines.append("NaN,NaN,NaN,NaN")
-    Path(path).write_text("\n".join(lines) + "\n")
 
 
 def _fmt(value: float, digits: int = 3) -> str:

@@ -3,7 +3,6 @@ so that a regression in the model, the preprocessing or the post-processing fail
 
 import numpy as np
 import pytest
-
 from rgbt_tracker_ros.data.readers import load_sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, synthetic_sequences
 from rgbt_tracker_ros.evaluation.metrics import evaluate

@@ -1,134 +1,33 @@
-"""The tracker runtime (tracking/), the `track` and `bench` subcommands and the FLOPs budget.
-
-These tests check contracts and behaviour, not the accuracy of the shipped student (which may be an
-untrained placeholder). Geometry and the state machine are checked with a tiny hand-built "oracle"
-ONNX model whose score map simply lights up on hot thermal cells.
-"""
+"""RGBTTracker, its config and model folder, provider fallback; geometry and the state machine on the
+hand-built oracle model (test/helpers/oracle_model.py), not on what the shipped student learned."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
-
 from rgbt_tracker_ros.common.boxes import iou
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.data.sequence import ArrayFrames, Sequence
-from rgbt_tracker_ros.evaluation import bench_command
-from rgbt_tracker_ros.evaluation.bench_command import MovingTarget
-from rgbt_tracker_ros.tracking import track_command
+from rgbt_tracker_ros.evaluation.bench import MovingTarget
 from rgbt_tracker_ros.tracking.config import TrackerConfig
-from rgbt_tracker_ros.tracking.flops import graph_cost, model_cost
 from rgbt_tracker_ros.tracking.model_bundle import default_model_dir, load_bundle
 from rgbt_tracker_ros.tracking.result import TrackResult, TrackState
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers.oracle_model import SCENE, write_oracle_model
+from helpers.oracle_model import frames as _frames
+
 CPU = "CPUExecutionProvider"
 GFLOP_BUDGET = 1.0  # per tracking step (the search graph)
-
-
-# ---------------------------------------------------------------------------------------- fixtures
-
-def _frames(i: int, scene: MovingTarget | None = None):
-    """(visible 640x480 RGB, thermal 640x512 uint16, box in visible pixels) of frame i, as copies."""
-    scene = scene or _SCENE
-    visible, thermal = scene.frame(i)
-    return visible.copy(), thermal.copy(), scene.box(i)
-
-
-_SCENE = MovingTarget(seed=1)
 
 
 @pytest.fixture(scope="module")
 def student() -> RGBTTracker:
     return RGBTTracker(TrackerConfig(providers=("cpu",), threads=1))
-
-
-def _save(graph: onnx.GraphProto, path: Path) -> None:
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-
-
-def write_oracle_model(folder: Path, z: int = 64, s: int = 128, f: int = 16, search_factor: float = 4.0) -> Path:
-    """A model under the network contract whose score is high where the thermal crop is hot.
-
-    Size is the square side sqrt(w*h) (1/search_factor of the crop), offset the cell centre.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    f32 = TensorProto.FLOAT
-    k = z // 8
-    template = helper.make_graph(
-        [
-            helper.make_node("AveragePool", ["template_visible"], ["pv"], kernel_shape=[8, 8], strides=[8, 8]),
-            helper.make_node("AveragePool", ["template_thermal"], ["pt"], kernel_shape=[8, 8], strides=[8, 8]),
-            helper.make_node("Concat", ["pv", "pt"], ["template_features"], axis=1),
-        ],
-        "template",
-        [helper.make_tensor_value_info("template_visible", f32, [1, 3, z, z]),
-         helper.make_tensor_value_info("template_thermal", f32, [1, 1, z, z])],
-        [helper.make_tensor_value_info("template_features", f32, [1, 4, k, k])],
-    )
-    _save(template, folder / "template.onnx")
-    stride = s // f
-    constants = [
-        numpy_helper.from_array(np.full((1, 1, 3, 3), 1 / 9, np.float32), "box3"),
-        numpy_helper.from_array(np.array(160.0, np.float32), "c160"),
-        numpy_helper.from_array(np.array(0.1, np.float32), "c01"),
-        numpy_helper.from_array(np.array(0.0, np.float32), "c0"),
-        numpy_helper.from_array(np.full((1, 2, 1, 1), 1.0 / search_factor, np.float32), "csize"),
-        numpy_helper.from_array(np.full((1, 2, 1, 1), 0.5, np.float32), "coff"),
-    ]
-    search = helper.make_graph(
-        [
-            helper.make_node("AveragePool", ["search_thermal"], ["p"], kernel_shape=[stride, stride], strides=[stride, stride]),
-            helper.make_node("Conv", ["p", "box3"], ["c"], pads=[1, 1, 1, 1]),
-            helper.make_node("Sub", ["c", "c160"], ["d"]),
-            helper.make_node("Mul", ["d", "c01"], ["e"]),
-            # Every input takes part (times zero), as in a real graph.
-            helper.make_node("ReduceMean", ["template_features"], ["tm"], keepdims=1),
-            helper.make_node("ReduceMean", ["search_visible"], ["vm"], keepdims=1),
-            helper.make_node("Add", ["tm", "vm"], ["u"]),
-            helper.make_node("Mul", ["u", "c0"], ["u0"]),
-            helper.make_node("Mul", ["p", "c0"], ["p0"]),
-            helper.make_node("Add", ["u0", "p0"], ["zero"]),
-            helper.make_node("Add", ["e", "zero"], ["logit"]),
-            helper.make_node("Sigmoid", ["logit"], ["score"]),
-            helper.make_node("Add", ["zero", "csize"], ["size"]),
-            helper.make_node("Add", ["zero", "coff"], ["offset"]),
-        ],
-        "search",
-        [helper.make_tensor_value_info("template_features", f32, [1, 4, k, k]),
-         helper.make_tensor_value_info("search_visible", f32, [1, 3, s, s]),
-         helper.make_tensor_value_info("search_thermal", f32, [1, 1, s, s])],
-        [helper.make_tensor_value_info("score", f32, [1, 1, f, f]),
-         helper.make_tensor_value_info("size", f32, [1, 2, f, f]),
-         helper.make_tensor_value_info("offset", f32, [1, 2, f, f])],
-        initializer=constants,
-    )
-    _save(search, folder / "search.onnx")
-    meta = {
-        "name": "oracle", "version": "0", "template_size": z, "search_size": s, "template_factor": 2.0,
-        "search_factor": search_factor, "feature_size": [f, f],
-        "files": {"template": "template.onnx", "search": "search.onnx"},
-        "inputs": {"template": ["template_visible", "template_thermal"],
-                   "search": ["template_features", "search_visible", "search_thermal"]},
-        "outputs": {"template": ["template_features"], "search": ["score", "size", "offset"]},
-        "normalisation": {"mean": 0.0, "std": 1.0, "in_graph": True}, "params": 9, "training": {"note": "oracle"},
-    }
-    (folder / "model.json").write_text(json.dumps(meta))
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +46,7 @@ def _check_result(result: TrackResult, size=(640, 480)) -> None:
     assert w > 0 and h > 0 and x >= 0 and y >= 0 and x + w <= size[0] + 1e-6 and y + h <= size[1] + 1e-6
     assert 0.0 <= result.score <= 1.0
     assert isinstance(result.state, TrackState)
+
 
 
 # ------------------------------------------------------------------------------ config and model
@@ -249,10 +149,10 @@ def test_thermal_only_and_visible_only(student):
     student.initialize(None, thermal, tbox)
     _check_result(student.track(None, _frames(1)[1]), size=(640, 512))
 
-    student.initialize(visible, None, _SCENE.box(0))
+    student.initialize(visible, None, SCENE.box(0))
     _check_result(student.track(_frames(1)[0], None))
     grey = visible[:, :, 1].copy()
-    student.initialize(grey, None, _SCENE.box(0))
+    student.initialize(grey, None, SCENE.box(0))
     _check_result(student.track(_frames(1)[0][:, :, 1].copy(), None))
 
 
@@ -417,163 +317,3 @@ def test_lost_target_holds_the_box_widens_search_and_recovers(oracle_dir):
 
 
 # ----------------------------------------------------------------------------------- FLOPs budget
-
-def test_flops_counts_known_graph(tmp_path):
-    f32 = TensorProto.FLOAT
-    rng = np.random.default_rng(0)
-    weights = [
-        numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), "wconv"),      # 216
-        numpy_helper.from_array(rng.standard_normal((8, 4, 2, 2)).astype(np.float32), "wdeconv"),    # 128
-        numpy_helper.from_array(rng.standard_normal((16, 5)).astype(np.float32), "wmm"),             # 80
-        numpy_helper.from_array(rng.standard_normal((7, 5)).astype(np.float32), "wgemm"),            # 35
-        numpy_helper.from_array(np.array([1, 64, 16], np.int64), "shape"),  # not a weight
-    ]
-    graph = helper.make_graph(
-        [
-            helper.make_node("Conv", ["x", "wconv"], ["c"], pads=[1, 1, 1, 1]),                        # 1x8x8x8
-            helper.make_node("Relu", ["c"], ["r"]),
-            helper.make_node("ConvTranspose", ["r", "wdeconv"], ["d"], strides=[2, 2]),                # 1x4x16x16
-            helper.make_node("Reshape", ["d", "shape"], ["rs"]),                                       # 1x64x16
-            helper.make_node("MatMul", ["rs", "wmm"], ["m"]),                                          # 1x64x5
-            helper.make_node("Reshape", ["m", "shape2"], ["m2"]),
-            helper.make_node("Gemm", ["m2", "wgemm"], ["y"], transB=1),                                # 64x7
-        ],
-        "known",
-        [helper.make_tensor_value_info("x", f32, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info("y", f32, [64, 7])],
-        initializer=weights + [numpy_helper.from_array(np.array([64, 5], np.int64), "shape2")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    cost = graph_cost(model)
-    assert cost.params == 216 + 128 + 80 + 35
-    assert cost.macs_by_op == {
-        "Conv": 8 * 8 * 8 * 3 * 3 * 3,
-        "ConvTranspose": 8 * 8 * 8 * 4 * 2 * 2,
-        "MatMul": 64 * 5 * 16,
-        "Gemm": 64 * 7 * 5,
-    }
-    assert cost.flops == 2 * cost.macs and not cost.unresolved
-    assert cost.other_flops == 8 * 8 * 8  # the Relu, reported apart from `flops`
-
-
-def test_shipped_model_is_within_the_flops_budget():
-    bundle = load_bundle()
-    cost = model_cost(bundle.template_file, bundle.search_file)
-    assert not cost["unresolved_nodes"]
-    assert 0 < cost["params"] < 5_000_000
-    assert 0 < cost["gflops"] <= GFLOP_BUDGET
-
-
-# -------------------------------------------------------------------------------------- commands
-
-def _small_sequence(first_annotated: int = 3, n: int = 7) -> Sequence:
-    frames = [_frames(i) for i in range(n)]
-    groundtruth = np.array([f[2] for f in frames])
-    groundtruth[:first_annotated] = np.nan
-    return Sequence(
-        name="small", visible=ArrayFrames([f[0] for f in frames]), thermal=ArrayFrames([f[1] for f in frames]),
-        groundtruth=groundtruth,
-    )
-
-
-def _track_args(tmp_path: Path, *extra: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    track_command.add_arguments(parser)
-    return parser.parse_args(["--synthetic", "0", "--output", str(tmp_path / "boxes.txt"), "--providers", "cpu",
-                              "--threads", "1", "--no-progress", *extra])
-
-
-def _read_boxes(path: Path) -> list[list[float]]:
-    return [[float(v) for v in line.split(",")] for line in path.read_text().splitlines()]
-
-
-def test_track_command_writes_lines_aligned_with_frames(tmp_path, monkeypatch, capsys):
-    import rgbt_tracker_ros.data.synthetic as synthetic
-
-    sequence = _small_sequence(first_annotated=3)
-    monkeypatch.setattr(synthetic, "make_sequence", lambda seed: sequence)
-    assert track_command.run(_track_args(tmp_path)) == 0
-    rows = _read_boxes(tmp_path / "boxes.txt")
-    assert len(rows) == len(sequence)
-    assert all(np.isnan(v) for row in rows[:3] for v in row)
-    assert (tmp_path / "boxes.txt").read_text().splitlines()[0] == "NaN,NaN,NaN,NaN"
-    assert np.allclose(rows[3], sequence.groundtruth[3], atol=0.01)
-    assert all(np.all(np.isfinite(row)) for row in rows[3:])
-    out = capsys.readouterr().out
-    assert CPU in out and "fps" in out and "PR" in out and "SR" in out
-
-    # --init starts on frame 0 with the given box.
-    assert track_command.run(_track_args(tmp_path, "--init", "300,220,40,40", "--modality", "thermal")) == 0
-    rows = _read_boxes(tmp_path / "boxes.txt")
-    assert len(rows) == len(sequence) and np.allclose(rows[0], [300, 220, 40, 40])
-
-
-def test_track_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
-    assert track_command.run(_track_args(tmp_path, "--init", "1,2,nan,4")) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "NaN" in err[0]
-    parser = argparse.ArgumentParser()
-    track_command.add_arguments(parser)
-    args = parser.parse_args(["--sequence", str(tmp_path / "nope"), "--output", str(tmp_path / "b.txt")])
-    assert track_command.run(args) == 2
-    assert "no such sequence" in capsys.readouterr().err
-
-
-def test_track_cli_exit_code_without_traceback(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "rgbt_tracker_ros.cli", "track", "--synthetic", "0", "--output",
-         str(tmp_path / "missing_dir" / "b.txt")],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr and "does not exist" in proc.stderr
-
-
-def test_bench_json(capsys):
-    parser = argparse.ArgumentParser()
-    bench_command.add_arguments(parser)
-    args = parser.parse_args(["--runs", "1", "--steps", "3", "--warmup", "1", "--providers", "cpu", "--threads", "1", "--json"])
-    assert bench_command.run(args) == 0
-    captured = capsys.readouterr()
-    report = json.loads(captured.out)
-    for key in ("params", "gflops", "step_ms_p50", "step_ms_p95", "frame_ms_p50", "provider"):
-        assert key in report
-    assert report["provider"] == CPU and report["gflops"] <= GFLOP_BUDGET
-    assert report["step_ms_p50"] > 0 and report["frame_ms_p50"] > 0
-    assert "GFLOPs" in captured.err
-
-
-def test_runtime_imports_neither_torch_nor_onnx():
-    """The robot side: tracker, track command and bench run without torch (and the tracker without onnx)."""
-    script = """
-import sys
-import numpy as np
-from rgbt_tracker_ros.tracking.config import TrackerConfig
-from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-tracker = RGBTTracker(TrackerConfig(providers=("cpu",), threads=1))
-tracker.initialize(np.zeros((48, 64, 3), np.uint8), np.zeros((48, 64), np.uint16), (20, 10, 12, 12))
-tracker.track(np.zeros((48, 64, 3), np.uint8), None)
-assert "onnx" not in sys.modules, "the tracker imported onnx"
-import rgbt_tracker_ros.tracking.track_command, rgbt_tracker_ros.evaluation.bench_command
-import rgbt_tracker_ros.evaluation.runner, rgbt_tracker_ros.evaluation.metrics, rgbt_tracker_ros.evaluation.peers
-bad = [m for m in ("torch", "rclpy") if m in sys.modules]
-assert not bad, bad
-"""
-    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-
-
-def test_track_command_on_a_sequence_folder(tmp_path, capsys):
-    from rgbt_tracker_ros.data.writer import write_sequence_folder
-
-    sequence = _small_sequence(first_annotated=2, n=5)
-    folder = write_sequence_folder(sequence, tmp_path / "seq")
-    parser = argparse.ArgumentParser()
-    track_command.add_arguments(parser)
-    args = parser.parse_args(["--sequence", str(folder), "--output", str(tmp_path / "boxes.txt"),
-                              "--providers", "cpu", "--no-progress"])
-    assert track_command.run(args) == 0
-    lines = (tmp_path / "boxes.txt").read_text().splitlines()
-    assert len(lines) == 5 and lines[:2] == ["NaN,NaN,NaN,NaN"] * 2
-    assert np.allclose([float(v) for v in lines[2].split(",")], sequence.groundtruth[2], atol=0.01)
-    assert "initialised on frame 2" in capsys.readouterr().out

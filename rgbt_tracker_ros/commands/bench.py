@@ -1,0 +1,70 @@
+"""`rgbt-tracker bench`: parameters, GFLOPs and latency of the student (evaluation/bench.py).
+
+With --json exactly one JSON object goes to stdout and the human summary to stderr.
+Exit codes: 0 done; 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rgbt_tracker_ros.commands.runner import guarded, json_output, standalone_main
+from rgbt_tracker_ros.evaluation.bench import BenchSettings, benchmark
+from rgbt_tracker_ros.tracking.config import parse_providers
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, metavar="PATH",
+                        help="model folder or model.json; default: the shipped student")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="repetitions; each figure is their median (default %(default)s)")
+    parser.add_argument("--steps", type=int, default=200, help="timed calls per run (default %(default)s)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed calls before each run (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default %(default)s)")
+    parser.add_argument("--providers", default="tensorrt,cuda,cpu", metavar="LIST",
+                        help="execution providers in priority order (default %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout; human text to stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    return guarded("bench", lambda: _bench(args))
+
+
+def _bench(args: argparse.Namespace) -> int:
+    stdout, human, redirect = json_output(args.json)
+    with redirect:
+        settings = BenchSettings(model=args.model, runs=args.runs, steps=args.steps, warmup=args.warmup,
+                                 threads=args.threads, providers=parse_providers(args.providers))
+        report = benchmark(settings)
+    print_summary(report, human)
+    if args.json:
+        print(json.dumps(report), file=stdout)
+    return 0
+
+
+def print_summary(report: dict, out) -> None:
+    load = report["load_average_1min"]
+    print(f"model {report['model']} {report['model_version']} on {report['provider']}, "
+          f"{report['threads']} threads", file=out)
+    if report["gflops"] is None:
+        print(f"params / GFLOPs not counted: {report.get('note')}", file=out)
+    else:
+        print(f"params {report['params']:,} (search graph; template graph {report['params_template_graph']:,})",
+              file=out)
+        print(f"GFLOPs per tracking step {report['gflops']:.3f} (Conv/ConvTranspose/MatMul/Gemm, 2 per MAC; "
+              f"element-wise {report['other_gflops_not_counted']:.4f} not counted)", file=out)
+    print(f"search step  p50 {report['step_ms_p50']:.2f} ms  p95 {report['step_ms_p95']:.2f} ms", file=out)
+    print(f"full frame   p50 {report['frame_ms_p50']:.2f} ms  p95 {report['frame_ms_p95']:.2f} ms  "
+          f"({report['fps']:.1f} fps; 640x512 uint16 thermal + 640x480 RGB in, box out)", file=out)
+    print(f"median over {report['runs']} runs of {report['steps']} steps; load average {load['before']} -> "
+          f"{load['after']} on {report['cpu_count']} CPUs", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return standalone_main("bench", __doc__, add_arguments, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""`rgbt-tracker eval` on small in-memory sequences: JSON and plots, bad input, camera fallback, failed runs."""
+
+import json
+
+import pytest
+
+from helpers.sequences import RecordingTracker, moving_square
+from rgbt_tracker_ros.commands import eval as eval_command
+from rgbt_tracker_ros.data.sequence import Sequence
+from rgbt_tracker_ros.evaluation import campaign
+
+
+def _run_eval(argv, monkeypatch, sequences=None):
+    if sequences is not None:
+        # Stands in for the dataset readers: every path loads the given in-memory sequences.
+        monkeypatch.setattr(campaign, "load_sequences", lambda path: list(sequences))
+    return eval_command.main(argv)
+
+
+def test_eval_json_and_outputs(tmp_path, monkeypatch, capsys):
+    sequences = [moving_square(n=12, name="a"), moving_square(n=10, name="b")]
+    code = _run_eval(["--sequences", str(tmp_path), "--trackers", "kcf,csrt-thermal", "--json",
+                      "--no-progress", "--output-dir", str(tmp_path / "out")], monkeypatch, sequences)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)  # exactly one JSON object on stdout
+    assert [s["name"] for s in report["sequences"]] == ["a", "b"]
+    entry = report["sequences"][0]["trackers"]["csrt-thermal"]
+    assert set(entry) >= {"PR", "SR", "NPR", "fps", "modality", "frames", "input_errors", "error"}
+    assert entry["frames"] == 11 and entry["modality"] == "thermal" and entry["error"] is None
+    assert set(report["overall"]) == {"kcf-visible", "kcf-thermal", "csrt-thermal"}
+    assert report["overall"]["csrt-thermal"]["sequences"] == 2
+    assert "PR" in captured.err and "csrt-thermal" in captured.err  # the table went to stderr
+    out = tmp_path / "out"
+    assert json.loads((out / "results.json").read_text()) == report
+    for stem in ("a", "b", "overall"):
+        assert (out / f"{stem}_precision.png").stat().st_size > 0
+        assert (out / f"{stem}_success.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--trackers", "csrt,mosse", "--sequences", "."], "unknown tracker 'mosse'"),
+        (["--trackers", "csrt", "--sequences", "/no/such/folder"], "no such file or folder"),
+        (["--trackers", "csrt"], "nothing to evaluate"),
+    ],
+)
+def test_eval_bad_input_exits_2_with_one_line(argv, message, monkeypatch, capsys):
+    assert _run_eval(argv, monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_eval_empty_folder_exits_2(tmp_path, monkeypatch, capsys):
+    assert _run_eval(["--trackers", "kcf", "--sequences", str(tmp_path)], monkeypatch, sequences=[]) == 2
+    assert "no sequence found" in capsys.readouterr().err
+
+
+def test_eval_student_falls_back_to_the_camera_a_sequence_has(monkeypatch, capsys):
+    # A stand-in RGBTTracker: the command's plumbing, not the network, is under test here.
+    built = []
+
+    def fake_student(config):
+        built.append(config)
+        return RecordingTracker()
+
+    monkeypatch.setattr(campaign, "RGBTTracker", fake_student)
+    square = moving_square(n=6)
+    thermal_only = Sequence("thermal-only", None, square.thermal, square.groundtruth)
+    code = _run_eval(["--sequences", ".", "--trackers", "student,kcf-thermal,kcf", "--modality", "visible",
+                      "--threads", "3", "--json", "--no-progress"], monkeypatch, [thermal_only])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    trackers = report["sequences"][0]["trackers"]
+    assert list(trackers) == ["student", "kcf-thermal"]  # kcf-thermal once; no visible camera for kcf-visible
+    assert trackers["student"]["modality"] == "thermal"
+    assert len(built) == 1 and built[0].threads == 3 and built[0].model is None
+
+
+def test_eval_run_that_cannot_initialise_is_reported_and_exits_2(monkeypatch, capsys):
+    sequence = moving_square(n=5)
+    sequence.groundtruth[0] = [20, 20, 1, 1]  # too small to track
+    code = _run_eval(["--sequences", ".", "--trackers", "kcf-thermal", "--json", "--no-progress"],
+                     monkeypatch, [sequence])
+    captured = capsys.readouterr()
+    assert code == 2 and "Traceback" not in captured.err
+    entry = json.loads(captured.out)["sequences"][0]["trackers"]["kcf-thermal"]
+    assert entry["PR"] is None and "too small" in entry["error"]
