@@ -40,6 +40,7 @@ from rgbt_tracker_ros.data.readers import load_sequences
 from rgbt_tracker_ros.data.sequence import ArrayFrames, Sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, synthetic_sequences
 from rgbt_tracker_ros.evaluation.flops import model_cost
+from rgbt_tracker_ros.evaluation.machine import load_average
 from rgbt_tracker_ros.evaluation.metrics import FrameErrors, combine, score
 from rgbt_tracker_ros.evaluation.runner import run_errors, run_tracker
 from rgbt_tracker_ros.tracking.config import TrackerConfig
@@ -401,7 +402,7 @@ def ablation(args: AblationSettings, build: Callable[[ModelSpec, int], AblationM
     results = [ModelResult(spec) for spec in specs]
     for factory, result in zip(factories, results):
         result.cost = factory.cost()
-    load_before = _load_average()
+    load_before = load_average()
     evaluate_accuracy(factories, results, synthetic, real, args.single_camera, progress)
     latencies = measure_latency(factories, args.latency_steps, args.latency_rounds, args.latency_warmup, progress)
     for result, latency in zip(results, latencies):
@@ -417,15 +418,9 @@ def ablation(args: AblationSettings, build: Callable[[ModelSpec, int], AblationM
         "threads": args.threads, "latency_steps": args.latency_steps, "latency_rounds": args.latency_rounds,
         "latency_warmup": args.latency_warmup, "latency_calls": args.latency_steps * args.latency_rounds,
         "reference": args.reference or None, "baseline": args.baseline or None, "cpu": f"{os.cpu_count()} CPUs ({platform.machine()})",
-        "load_average_1min": {"before": load_before, "after": _load_average()},
+        "load_average_1min": {"before": load_before, "after": load_average()},
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "attribute_scoring": "frames with the attribute set, pooled over sequences",
     }
     return {"columns": list(rows[0]), "rows": rows, "models": reports, "settings": settings}
 
-
-def _load_average():
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None

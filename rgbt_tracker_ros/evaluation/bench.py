@@ -18,6 +18,7 @@ import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.evaluation.flops import model_cost
+from rgbt_tracker_ros.evaluation.machine import load_average
 from rgbt_tracker_ros.tracking.config import TrackerConfig
 from rgbt_tracker_ros.tracking.contract import SEARCH_INPUTS, SEARCH_OUTPUTS
 from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
@@ -46,7 +47,7 @@ class BenchSettings:
 
 def benchmark(args: BenchSettings) -> dict:
     """The figures of one benchmark run (see the module docstring) as a JSON-ready dict."""
-    load_before = _load_average()
+    load_before = load_average()
     config = TrackerConfig(model=args.model, providers=tuple(args.providers), threads=args.threads)
     tracker = RGBTTracker(config)
     bundle = tracker.model
@@ -96,7 +97,7 @@ def benchmark(args: BenchSettings) -> dict:
         "search_size": bundle.search_size,
         "frame_inputs": {"thermal": [*THERMAL_SIZE, "uint16"], "visible": [*VISIBLE_SIZE, "rgb8"]},
         "last_run_states": states,
-        "load_average_1min": {"before": load_before, "after": _load_average()},
+        "load_average_1min": {"before": load_before, "after": load_average()},
         "cpu_count": os.cpu_count(),
     } | ({"note": cost["note"]} if "note" in cost else {})
 
@@ -152,12 +153,6 @@ def _random_search_inputs(session) -> dict[str, np.ndarray]:
             feeds[node.name] = rng.integers(0, 256, node.shape).astype(np.float32)
     return feeds
 
-
-def _load_average() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
 
 
 class MovingTarget:

@@ -92,6 +92,7 @@ def _real_sequence(folder: str) -> Sequence:
     return Sequence(folder, None, ImageFiles(sorted((path / "infrared").iterdir()), colour=False), gt)
 
 
+@pytest.mark.slow
 def test_csrt_on_real_airplane_matches_reference():
     # README reference (OpenCV 5.0, thermal, first frame excluded): CSRT PR 1.000, SR 0.737.
     # Measured here with these metrics: PR 1.000, SR 0.737.

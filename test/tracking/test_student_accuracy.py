@@ -9,6 +9,8 @@ from rgbt_tracker_ros.evaluation.metrics import evaluate
 from rgbt_tracker_ros.evaluation.runner import run_tracker
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
+pytestmark = pytest.mark.slow
+
 # Measured with the shipped model (see README "Results"); floors leave room for run-to-run noise only.
 SYNTHETIC_FLOORS = {"rgbt": 0.84, "thermal": 0.85, "visible": 0.58}  # measured 0.877, 0.886, 0.612
 REAL_FLOORS = {"ptbtir_airplane_tir_only": 0.58, "vottir_birds_tir_only": 0.42}  # measured 0.620, 0.452
