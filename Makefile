@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 ROS_ENV := source scripts/ros_env.sh &&
 
-.PHONY: env demo test train-student train-distilled ablation export-student eval bench node-bench
+.PHONY: env demo test test-fast train-student train-distilled ablation export-student eval bench node-bench
 
 env:
 	@scripts/setup_env.sh
@@ -14,6 +14,10 @@ demo: env
 
 test: env
 	@$(ROS_ENV) $(VENV)/python -m pytest -q test
+
+# The fast subset (no test marked slow): under a minute here.
+test-fast: env
+	@$(ROS_ENV) $(VENV)/python -m pytest -q -m "not slow" test
 
 train-student: env
 	$(VENV)/rgbt-tracker train --config config/training/student.yaml
