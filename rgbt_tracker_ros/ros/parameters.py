@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
+from rclpy.parameter import Parameter
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.ros.names import HOMOGRAPHY_PARAMETER
 from rgbt_tracker_ros.ros.pairing import PairingSettings
-from rgbt_tracker_ros.tracking.config import TrackerConfig, provider_name
+from rgbt_tracker_ros.tracking.config import RANGES, TrackerConfig, provider_name
 
 _TRACKER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrackerConfig)}
 RELIABILITIES = ("best_effort", "reliable")
@@ -49,9 +51,15 @@ class Spec:
         return d
 
 
-def _tracker(name: str, description: str, low: float, high: float) -> Spec:
+def _ranged(name: str) -> dict:
+    """low and high of a TrackerConfig field, from the one table of ranges (tracking.config.RANGES)."""
+    accepted = RANGES[name]
+    return {"low": accepted.low, "high": accepted.high}
+
+
+def _tracker(name: str, description: str) -> Spec:
     default = _TRACKER_DEFAULTS[name]
-    return Spec(f"tracker.{name}", default, description, read_only=True, low=low, high=high)
+    return Spec(f"tracker.{name}", default, description, read_only=True, **_ranged(name))
 
 
 SPECS: tuple[Spec, ...] = (
@@ -61,8 +69,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("providers", ["tensorrt", "cuda", "cpu"],
          "ONNX Runtime execution providers in priority order (tensorrt, cuda, cpu or full names); "
          "unavailable ones are skipped", read_only=True),
-    Spec("threads", 2, "ONNX Runtime intra-op threads", read_only=True, low=1, high=64),
-    Spec("thermal_to_visible", None,
+    Spec("threads", _TRACKER_DEFAULTS["threads"], "ONNX Runtime intra-op threads", read_only=True,
+         **_ranged("threads")),
+    Spec(HOMOGRAPHY_PARAMETER, None,
          "3x3 homography thermal pixel -> visible pixel, 9 numbers row-major (rgbt-tracker register prints "
          "it); unset or []: scale the thermal image onto the visible size",
          read_only=True, type_=ParameterType.PARAMETER_DOUBLE_ARRAY,
@@ -95,14 +104,14 @@ SPECS: tuple[Spec, ...] = (
     Spec("diagnostics.latency_warn_ms", 50.0, "latency p95 (ms) above which /diagnostics warns",
          low=1.0, high=10000.0),
     # --- tracker post-processing (read-only: fixed in the tracker's configuration)
-    _tracker("hann_weight", "weight of the Hann window blended into the score map", 0.0, 1.0),
-    _tracker("size_lr", "how fast the box size follows the prediction (times the score)", 0.0, 1.0),
-    _tracker("score_tracking", "score at or above which the prediction is trusted (state tracking)", 0.0, 1.0),
-    _tracker("score_lost", "score below which a frame counts towards losing the target", 0.0, 1.0),
-    _tracker("lost_after", "consecutive frames below score_lost before the state is lost", 1, 10000),
-    _tracker("search_growth", "search window growth per untrusted frame", 1.0, 4.0),
-    _tracker("max_search_growth", "largest search window growth", 1.0, 8.0),
-    _tracker("min_box", "smallest box side (px) accepted at initialisation and reported", 1.0, 10000.0),
+    _tracker("hann_weight", "weight of the Hann window blended into the score map"),
+    _tracker("size_lr", "how fast the box size follows the prediction (times the score)"),
+    _tracker("score_tracking", "score at or above which the prediction is trusted (state tracking)"),
+    _tracker("score_lost", "score below which a frame counts towards losing the target"),
+    _tracker("lost_after", "consecutive frames below score_lost before the state is lost"),
+    _tracker("search_growth", "search window growth per untrusted frame"),
+    _tracker("max_search_growth", "largest search window growth"),
+    _tracker("min_box", "smallest box side (px) accepted at initialisation and reported"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
@@ -156,9 +165,9 @@ def check(name: str, value: Any) -> str | None:
             return f"init_box {list(value)} contains NaN or infinity"
         if value[2] <= 0 or value[3] <= 0:
             return f"init_box {list(value)} needs a positive width and height"
-    if name == "thermal_to_visible" and value is not None and len(value) > 0:
+    if name == HOMOGRAPHY_PARAMETER and value is not None and len(value) > 0:
         if len(value) != 9:
-            return f"thermal_to_visible needs 9 numbers (a row-major 3x3 matrix) or none, got {len(value)}"
+            return f"{HOMOGRAPHY_PARAMETER} needs 9 numbers (a row-major 3x3 matrix) or none, got {len(value)}"
         try:
             TrackerConfig(thermal_to_visible=(value[0:3], value[3:6], value[6:9]))
         except InputError as exc:
@@ -194,7 +203,7 @@ def settings_from(values: dict) -> tuple[StartupSettings, RuntimeSettings]:
         reason = check(name, value)
         if reason is not None:
             raise InputError(f"parameter {reason}")
-    homography = values["thermal_to_visible"]
+    homography = values[HOMOGRAPHY_PARAMETER]
     box = values["init_box"]
     startup = StartupSettings(
         model=values["model"],
@@ -221,6 +230,4 @@ def settings_from(values: dict) -> tuple[StartupSettings, RuntimeSettings]:
 
 
 def _parameter_type(type_: int):
-    from rclpy.parameter import Parameter
-
     return Parameter.Type(type_)

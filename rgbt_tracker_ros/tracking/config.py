@@ -48,6 +48,43 @@ def parse_providers(text: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Range:
+    """The accepted values of a numeric setting: low..high, both included; `integer`: whole numbers only."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    def check(self, name: str, value) -> None:
+        """InputError naming `name` unless `value` is a (finite) number in the range."""
+        if self.integer:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not self.low <= value <= self.high:
+                raise InputError(f"{name} must be an integer in [{self.low}, {self.high}], got {value!r}")
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise InputError(f"{name} must be a number, got {value!r}")
+        if not (math.isfinite(value) and self.low <= value <= self.high):
+            raise InputError(f"{name} must be in [{self.low}, {self.high}], got {value!r}")
+
+
+# The one table of ranges of TrackerConfig's numeric fields: its own validation and the tracker
+# node's parameter descriptors and checks (ros/parameters.py) both read it.
+# threads: more ONNX Runtime intra-op threads than 64 only wait on each other for a model this small.
+# lost_after: 10000 frames is over 5 minutes at 30 Hz; a target unseen that long is lost.
+RANGES: dict[str, Range] = {
+    "threads": Range(1, 64, integer=True),
+    "lost_after": Range(1, 10_000, integer=True),
+    "hann_weight": Range(0.0, 1.0),
+    "size_lr": Range(0.0, 1.0),
+    "score_tracking": Range(0.0, 1.0),
+    "score_lost": Range(0.0, 1.0),
+    "search_growth": Range(1.0, 4.0),
+    "max_search_growth": Range(1.0, 8.0),
+    "min_box": Range(1.0, 1e4),
+}
+
+
+@dataclass(frozen=True)
 class TrackerConfig:
     """How RGBTTracker runs its model and turns score maps into boxes.
 
@@ -89,36 +126,17 @@ class TrackerConfig:
                 raise InputError(f"provider names must be strings, got {name!r}")
             provider_name(name)
         object.__setattr__(self, "trt_cache_dir", Path(self.trt_cache_dir).expanduser())
-        _check_int("threads", self.threads, 1, 256)
-        _check_int("lost_after", self.lost_after, 1, 1_000_000)
-        _check_range("hann_weight", self.hann_weight, 0.0, 1.0)
-        _check_range("size_lr", self.size_lr, 0.0, 1.0)
-        _check_range("score_tracking", self.score_tracking, 0.0, 1.0)
-        _check_range("score_lost", self.score_lost, 0.0, 1.0)
+        for name, accepted in RANGES.items():
+            accepted.check(name, getattr(self, name))
         if self.score_lost > self.score_tracking:
             raise InputError(
                 f"score_lost ({self.score_lost}) must not exceed score_tracking ({self.score_tracking})"
             )
-        _check_range("search_growth", self.search_growth, 1.0, 4.0)
-        _check_range("max_search_growth", self.max_search_growth, 1.0, 8.0)
-        _check_range("min_box", self.min_box, 1.0, 1e4)
         if self.thermal_to_visible is not None:
             object.__setattr__(self, "thermal_to_visible", _homography_tuple(self.thermal_to_visible))
 
     def thermal_to_visible_matrix(self) -> np.ndarray | None:
         return None if self.thermal_to_visible is None else np.array(self.thermal_to_visible, dtype=np.float64)
-
-
-def _check_int(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise InputError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-
-
-def _check_range(name: str, value, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise InputError(f"{name} must be a number, got {value!r}")
-    if not (math.isfinite(value) and low <= value <= high):
-        raise InputError(f"{name} must be in [{low}, {high}], got {value!r}")
 
 
 def _homography_tuple(matrix) -> tuple[tuple[float, ...], ...]:
