@@ -23,6 +23,13 @@ def thermal_display(thermal: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.applyColorMap(grey, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
 
 
+def thermal_in_visible(thermal: np.ndarray, homography: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
+    """The false-colour thermal frame in visible pixels (`size`), through `homography` (None: the
+    thermal image already has the visible pixels)."""
+    display = thermal_display(thermal)
+    return display if homography is None else cv2.warpPerspective(display, homography, size)
+
+
 def render(visible: np.ndarray | None, thermal: np.ndarray | None, box, state: int, score: float) -> np.ndarray:
     """RGB uint8 picture. Without a visible frame the thermal one is the background (boxes are in the
     pixels the tracker reports, which the caller has already made match the background)."""

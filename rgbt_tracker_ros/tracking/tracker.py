@@ -37,6 +37,17 @@ class _Target:
     warned_new_modality: bool = False
 
 
+@dataclass(frozen=True)
+class TargetFrame:
+    """Where the current target's boxes live, and the cameras it was initialised with (read-only)."""
+
+    camera: str                          # "visible" or "thermal": whose pixels the boxes are in
+    size: Size                           # (width, height) of the image the boxes live in
+    thermal_to_visible: np.ndarray | None  # homography the thermal image is brought in with (None: as is)
+    visible: bool                        # a visible image was given at initialisation
+    thermal: bool                        # a thermal image was given at initialisation
+
+
 class RGBTTracker:
     """Single-object RGB-T tracker (see docs/design.md, "The tracker contract").
 
@@ -87,6 +98,26 @@ class RGBTTracker:
     @property
     def initialized(self) -> bool:
         return self._target is not None
+
+    @property
+    def target_frame(self) -> TargetFrame | None:
+        """The current target's coordinate frame and cameras; None before initialize()."""
+        target = self._target
+        if target is None:
+            return None
+        return TargetFrame(
+            camera=self.box_camera(target.visible_size is not None),
+            size=target.frame_size,
+            thermal_to_visible=None if target.thermal_to_visible is None else target.thermal_to_visible.copy(),
+            visible=target.visible_size is not None,
+            thermal=target.thermal_size is not None,
+        )
+
+    def box_camera(self, with_visible: bool) -> str:
+        """Whose pixels `initialize` takes the box in and `track` reports it in, for a target
+        initialised with (`with_visible`) or without a visible image: "visible", or "thermal" when
+        there is no visible image and the configuration gives no thermal-to-visible homography."""
+        return "visible" if with_visible or self.config.thermal_to_visible is not None else "thermal"
 
     def initialize(self, visible: np.ndarray | None, thermal: np.ndarray | None, box) -> None:
         """Start tracking the target in `box` (x, y, w, h in visible pixels; thermal pixels without visible)."""

@@ -1,0 +1,414 @@
+"""The tracker node's session logic, without rclpy: what happens to each frame, pair and request.
+
+`NodeSession` owns the pairer, the pair buffer, the diagnostics counters and the tracker's target,
+and makes every decision the node takes (docs/ros_node.md); ros/tracker_node.py converts messages,
+calls it from its callbacks and worker thread, and publishes the `Output`s it hands back.
+
+- Catch-up: only the newest pair is tracked. A pair that arrives while the worker is busy replaces
+  the waiting one (counted as dropped), so no backlog builds up; `init_target` initialises on a
+  buffered pair and tracks through the buffered pairs after it to reach the present, and the worker
+  skips the pairs that catch-up already tracked.
+- Stamps: a stamp earlier than its camera's previous one restarts the pairing and the pair buffer
+  (a new epoch: work from the old timeline is not confused with the new); a repeated stamp is
+  dropped by the pairer; a pair not newer than the newest buffered one (the pair's stamp switches
+  camera when one drops out or comes back) is dropped.
+- Camera return: the tracker ignores a camera absent at initialisation; the first time a complete
+  pair is tracked confidently, the target is initialised again on both cameras at its current box.
+- Coordinate frames: boxes come in and go out in visible pixels. The tracker says whose pixels it
+  works in (`RGBTTracker.box_camera`, `target_frame`); a target initialised on thermal alone without
+  a configured homography is in thermal pixels there, and is mapped to the last visible frame's
+  pixels through the default scaling (`tracking.geometry`), unless no visible frame was ever seen.
+  The output's frame id is the visible camera's whenever the box is in visible pixels.
+
+Threads: `_lock` guards the input side and the statistics (short sections only); `_tracker_lock`
+guards the tracker (held through an inference); `_wake` hands the newest pair to the worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.ros import diagnostics
+from rgbt_tracker_ros.ros.pair_buffer import PairBuffer, StampNotBuffered
+from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE, ApproximateTimePairer, Pair, PairingSettings
+from rgbt_tracker_ros.ros.state import State, encode, from_track_state
+from rgbt_tracker_ros.tracking.geometry import Size, default_thermal_to_visible, map_box
+from rgbt_tracker_ros.tracking.tracker import RGBTTracker
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class CameraFrame:
+    """A converted camera frame: what the pairer carries for the node."""
+
+    image: np.ndarray
+    frame_id: str
+
+
+@dataclass(frozen=True)
+class Work:
+    """A pair for the worker, with the epoch (timeline) it was paired in."""
+
+    epoch: int
+    pair: Pair
+
+
+@dataclass(frozen=True)
+class Output:
+    """One processed pair, as the node publishes it (score, state, target; maybe a debug image)."""
+
+    pair: Pair
+    box: np.ndarray | None   # x, y, w, h in visible pixels (thermal pixels on a thermal-only robot); None: idle
+    score: float
+    state: State
+    code: int                # the ~/state byte: state and missing-camera flags
+    stamp_ns: int            # header stamp: the visible frame's, else the thermal frame's
+    frame_id: str            # header frame_id (see NodeSession.output_frame)
+
+    @property
+    def target_box(self) -> np.ndarray | None:
+        """The box for `~/target`; None (an empty polygon) unless tracking or uncertain."""
+        reliable = self.state in (State.TRACKING, State.UNCERTAIN)
+        return self.box if reliable and self.box is not None else None
+
+    @property
+    def shown_box(self) -> np.ndarray | None:
+        """The box drawn on the debug image: any but a lost one."""
+        return self.box if self.state != State.LOST else None
+
+    @property
+    def images(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        return images(self.pair)
+
+
+class Outputs(Protocol):
+    """Where the session's results go (the node: its publishers)."""
+
+    def publish_result(self, output: Output) -> None:
+        """Publish score, state and target, in this order."""
+
+    def publish_debug(self, output: Output, now: float) -> bool:
+        """Publish a debug image if one is due; True if one was published."""
+
+
+class SessionLog:
+    """Where the session's messages go (the node: its ROS logger); this one drops them."""
+
+    def info(self, text: str) -> None:
+        pass
+
+    def warning(self, text: str) -> None:
+        pass
+
+    def error(self, text: str) -> None:
+        pass
+
+    def rejected(self, text: str) -> None:
+        """A frame was rejected (may come at the camera's rate: the node throttles it)."""
+        self.warning(text)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the session (not the tracker) keeps about the current target."""
+
+    to_visible: np.ndarray | None   # tracker box -> visible pixels, for a thermal-pixel target (None: as is)
+    in_visible_pixels: bool         # False only on a thermal-only robot
+    cameras: tuple[bool, bool]      # (visible, thermal) present at initialisation
+
+
+class NodeSession:
+    """The node's decisions, in plain Python: see the module docstring. Thread-safe."""
+
+    def __init__(self, tracker: RGBTTracker, outputs: Outputs, *, pairing: PairingSettings,
+                 buffer_seconds: float, init_box: Box | None = None, topics: dict[str, str] | None = None,
+                 log: SessionLog | None = None, clock: Callable[[], float] = time.monotonic):
+        self._tracker = tracker
+        self._outputs = outputs
+        self._log = log or SessionLog()
+        self._clock = clock
+        self._topics = dict(topics or {camera: camera for camera in CAMERAS})
+        now = clock()
+        self._lock = threading.Lock()
+        self._tracker_lock = threading.Lock()
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._pairer = ApproximateTimePairer(pairing, now)
+        self._buffer = PairBuffer(buffer_seconds)
+        self._pending: Work | None = None              # newest pair not yet taken by the worker
+        self._epoch = 0                                  # bumped when time goes back
+        self._target: _Target | None = None
+        self._init_request: Box | None = init_box        # init_box: applied to the next pair
+        self._last_done: tuple[int, int] | None = None   # (epoch, stamp) of the last tracked pair
+        self._visible_geometry: tuple[Size, str] | None = None  # ((w, h), frame_id) of the last visible frame
+        self._stats = diagnostics.Counters(now)
+
+    # ------------------------------------------------------------------ inputs (callbacks)
+
+    def frame_received(self, camera: str) -> None:
+        """Count a message as it arrives, before it is converted."""
+        with self._lock:
+            self._stats.received[camera] += 1
+
+    def reject(self, camera: str, reason: str, now: float) -> None:
+        """A frame that could not be used: counted, reported in diagnostics for a while, logged."""
+        with self._lock:
+            self._stats.rejected[camera] += 1
+            self._stats.last_rejection = (now, f"{camera}: {reason}")
+        self._log.rejected(f"{camera} frame rejected: {reason}")
+
+    def add_frame(self, camera: str, stamp_ns: int, frame: CameraFrame, received: float) -> Work | None:
+        """Pair a converted frame; a new pair is buffered and becomes the worker's next work (returned)."""
+        with self._lock:
+            backwards = self._pairer.stats.backwards[camera]
+            pair = self._pairer.add(camera, stamp_ns, frame, received)
+            if self._pairer.stats.backwards[camera] != backwards:
+                self._time_went_back(camera, received)
+            if camera == VISIBLE:
+                self._visible_geometry = (_size(frame.image), frame.frame_id)
+            newest = self._buffer.newest()
+            if pair is None:
+                return None
+            if newest is not None and pair.stamp_ns <= newest.stamp_ns:
+                # Only when a camera drops out or comes back (the pair's stamp switches camera): skip it.
+                self._stats.dropped += 1
+                return None
+            self._buffer.push(pair)
+            if pair.complete:
+                self._stats.skew_sum_ms += pair.skew_ns / 1e6
+                self._stats.skew_count += 1
+            work = Work(self._epoch, pair)
+        with self._wake:
+            if self._pending is not None:  # the newest pair wins: the waiting one is dropped
+                with self._lock:
+                    self._stats.dropped += 1
+            self._pending = work
+            self._wake.notify()
+        return work
+
+    def _time_went_back(self, camera: str, now: float) -> None:
+        """Called under _lock: the pairer has restarted; the history belongs to the old timeline."""
+        self._buffer.clear()
+        self._epoch += 1
+        self._stats.last_backwards = (now, camera)
+        self._log.warning(f"{camera} stamps went backwards: pairing and the pair buffer restarted")
+
+    # ------------------------------------------------------------------ tracking (worker thread)
+
+    def next_work(self, block: bool = True) -> Work | None:
+        """The newest pair not yet taken, waiting for one if `block`; None once stopped (or none waiting)."""
+        with self._wake:
+            while block and self._pending is None and not self._stopping:
+                self._wake.wait()
+            if self._stopping:
+                return None
+            work, self._pending = self._pending, None
+            return work
+
+    def stop(self) -> None:
+        """Wake the worker for good: next_work() returns None from now on."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+
+    def process(self, work: Work) -> None:
+        """Track one pair (or publish idle), unless a catch-up already tracked it."""
+        pair = work.pair
+        with self._tracker_lock:
+            if self._last_done is not None and (work.epoch, pair.stamp_ns) <= self._last_done:
+                return  # already tracked during a catch-up
+            self._last_done = (work.epoch, pair.stamp_ns)
+            if self._init_request is not None:
+                box, self._init_request = self._init_request, None
+                try:
+                    self._start(pair, box)
+                    self._log.info(f"initialised from init_box {list(box)}")
+                except InputError as exc:
+                    self._log.error(f"init_box {list(box)} rejected: {exc}")
+            if self._target is None:
+                self._publish(pair, None, 0.0, State.IDLE)
+                return
+            try:
+                box, score, state = self._track(pair)
+            except InputError as exc:  # e.g. a camera changed its resolution: this target is over
+                self._target = None
+                self.reject(VISIBLE if pair.visible is not None else THERMAL, str(exc), self._clock())
+                self._log.error(f"tracking stopped: {exc}; initialise again")
+                box, score, state = None, 0.0, State.IDLE
+            self._publish(pair, box, score, state)
+
+    def _start(self, pair: Pair, box) -> None:
+        """Initialise on `pair` with `box` in visible pixels (called under _tracker_lock)."""
+        visible, thermal = images(pair)
+        mapped, to_visible = False, None
+        if self._tracker.box_camera(visible is not None) == THERMAL:
+            with self._lock:
+                geometry = self._visible_geometry
+            if geometry is not None:  # a visible camera was seen: keep the boxes in its pixels
+                mapped, to_visible = True, default_thermal_to_visible(_size(thermal), geometry[0])
+        tracker_box = np.asarray(box, dtype=np.float64)
+        if to_visible is not None:
+            tracker_box = map_box(tracker_box, np.linalg.inv(to_visible))
+        self._tracker.initialize(visible, thermal, tracker_box)
+        frame = self._tracker.target_frame
+        self._target = _Target(to_visible=to_visible, in_visible_pixels=frame.camera == VISIBLE or mapped,
+                               cameras=(frame.visible, frame.thermal))
+
+    def _track(self, pair: Pair) -> tuple[np.ndarray, float, State]:
+        """One frame through the tracker; box in visible pixels (called under _tracker_lock)."""
+        visible, thermal = images(pair)
+        target = self._target
+        result = self._tracker.track(visible, thermal)
+        box = result.box if target.to_visible is None else map_box(result.box, target.to_visible)
+        state = from_track_state(result.state)
+        # A camera absent at initialisation is ignored by the tracker: while confident, start over
+        # on the current box with both, so a camera that comes back is used again.
+        if pair.complete and not all(target.cameras) and state == State.TRACKING:
+            self._start(pair, box)
+        return box, result.score, state
+
+    # ------------------------------------------------------------------ outputs
+
+    def _publish(self, pair: Pair, box, score: float, state: State) -> None:
+        code = encode(state, pair.visible is not None, pair.thermal is not None)
+        stamp_ns, frame_id = self.output_frame(pair)
+        output = Output(pair, box, float(score), state, code, stamp_ns, frame_id)
+        self._outputs.publish_result(output)
+        now = self._clock()
+        with self._lock:
+            self._stats.processed += 1
+            self._stats.latency.add(1000.0 * (now - completed_at(pair)))
+            self._stats.state, self._stats.score = code, float(score)
+        if self._outputs.publish_debug(output, now):
+            with self._lock:
+                self._stats.debug_images += 1
+
+    def output_frame(self, pair: Pair) -> tuple[int, str]:
+        """(stamp, frame_id) of the outputs for `pair`: the visible frame's; without one the thermal
+        stamp, and the visible camera's frame id while the box is in visible pixels."""
+        if pair.visible is not None:
+            return pair.visible.stamp_ns, pair.visible.payload.frame_id
+        with self._lock:
+            geometry = self._visible_geometry
+        target = self._target
+        in_visible_pixels = geometry is not None and (target is None or target.in_visible_pixels)
+        return pair.thermal.stamp_ns, geometry[1] if in_visible_pixels else pair.thermal.payload.frame_id
+
+    def thermal_view(self, thermal: np.ndarray) -> tuple[np.ndarray | None, Size] | None:
+        """How a thermal frame is shown in the last visible frame's pixels: (homography, or None for
+        the same pixels; visible size); None when no visible frame was seen."""
+        with self._lock:
+            geometry = self._visible_geometry
+        if geometry is None:
+            return None
+        size = geometry[0]
+        return default_thermal_to_visible(_size(thermal), size, self._tracker.config.thermal_to_visible_matrix()), size
+
+    def health(self, now: float, latency_warn_ms: float) -> diagnostics.Health:
+        """The diagnostics snapshot of this tick (the node adds model, provider, homography, topics)."""
+        with self._lock:
+            return self._stats.health(now, self._pairer, latency_warn_ms)
+
+    # ------------------------------------------------------------------ requests (services, parameters)
+
+    def init_target(self, box: Box, stamp_ns: int) -> tuple[bool, str]:
+        """Initialise on the buffered pair stamped `stamp_ns` (0: the newest) and catch up through the
+        pairs after it; (success, the sentence `~/init_target` answers with)."""
+        with self._lock:
+            if len(self._buffer) == 0:
+                return False, "no frames yet: " + self._why_no_pairs()
+            try:
+                tolerance = max(int(self._pairer.settings.slop * 1e9), 1_000_000)
+                pair = self._buffer.find(stamp_ns, tolerance) if stamp_ns else self._buffer.newest()
+            except StampNotBuffered as exc:
+                return False, str(exc)
+            epoch, newest = self._epoch, self._buffer.newest()
+        started = self._clock()
+        with self._tracker_lock:
+            try:
+                self._start(pair, box)
+            except InputError as exc:
+                return False, f"rejected: {exc}"
+            self._init_request = None
+            last, result, steps = pair, None, 0
+            try:
+                while steps < 10 * self._buffer.max_pairs:  # catch up through the pairs after the box's one
+                    with self._lock:
+                        following = self._buffer.after(last.stamp_ns) if self._epoch == epoch else []
+                    if not following:
+                        break
+                    for later in following:
+                        result, last, steps = self._track(later), later, steps + 1
+                if result is None:
+                    result = self._track(pair)
+            except InputError as exc:
+                self._target = None
+                return False, f"initialised, but catching up failed after {steps} pairs: {exc}"
+            self._last_done = (epoch, last.stamp_ns)
+            self._publish(last, *result)
+        lag = (newest.stamp_ns - pair.stamp_ns) / 1e9
+        return True, (
+            f"tracking: initialised on the pair stamped {pair.stamp_ns / 1e9:.3f} ({lag:.3f} s before the newest), "
+            f"caught up through {steps} buffered pairs in {self._clock() - started:.2f} s; "
+            f"state {result[2].name.lower()}, score {result[1]:.2f}"
+        )
+
+    def _why_no_pairs(self) -> str:
+        """Called under _lock."""
+        seen = {c: self._pairer.seen(c) for c in CAMERAS}
+        if not any(seen.values()):
+            rejected = sum(self._stats.rejected.values())
+            extra = f" ({rejected} frames rejected, see /diagnostics)" if rejected else ""
+            return f"no camera frame has been received{extra}"
+        missing = [c for c in CAMERAS if not seen[c]]
+        if missing:
+            present = VISIBLE if missing[0] == THERMAL else THERMAL
+            return (f"only {present} frames so far, nothing on {self._topics[missing[0]]}; "
+                    f"tracking on {present} alone starts once {missing[0]} has been silent for "
+                    f"{self._pairer.settings.camera_timeout:g} s")
+        return "frames arrive from both cameras but none has paired yet (stamps further apart than sync.slop?)"
+
+    def reset(self) -> str:
+        """Stop tracking and cancel a pending init_box; what `~/reset` answers."""
+        with self._tracker_lock:
+            was_tracking = self._target is not None
+            self._target, self._init_request = None, None
+        return "tracking stopped" if was_tracking else "was not tracking; nothing to stop"
+
+    def request_init(self, box: Box) -> None:
+        """Initialise on the next pair with `box` (visible pixels): the init_box parameter."""
+        with self._tracker_lock:
+            self._init_request = box
+
+    def update(self, pairing: PairingSettings, buffer_seconds: float) -> None:
+        """New run-time settings of the pairing and the pair buffer."""
+        with self._lock:
+            self._pairer.update(pairing)
+            self._buffer.resize(buffer_seconds)
+
+    @property
+    def tracking(self) -> bool:
+        """True while there is a target."""
+        return self._target is not None
+
+
+def images(pair: Pair) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(visible, thermal) images of a pair of CameraFrames; None for a missing camera."""
+    return (pair.visible.payload.image if pair.visible is not None else None,
+            pair.thermal.payload.image if pair.thermal is not None else None)
+
+
+def completed_at(pair: Pair) -> float:
+    """When the pair became complete: the later arrival of its frames (monotonic seconds)."""
+    return max(f.received for f in (pair.visible, pair.thermal) if f is not None)
+
+
+def _size(image: np.ndarray) -> Size:
+    return int(image.shape[1]), int(image.shape[0])
