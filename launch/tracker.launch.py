@@ -6,7 +6,8 @@
 Arguments: namespace, visible_topic, thermal_topic, params_file (default: the shipped
 config/tracker.yaml), model (a model folder; empty keeps the params file's, by default the shipped
 student). Fast DDS is pointed at the shipped shared-memory profile (config/fastdds_shm.xml): the
-default 512 KiB segment is smaller than one camera frame.
+default 512 KiB segment is smaller than one camera frame. The node's name and input topics come
+from the package (rgbt_tracker_ros/ros/names.py), so they are written once.
 """
 
 import os
@@ -17,9 +18,11 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironment
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from rgbt_tracker_ros.ros.names import INPUT_TOPICS, NODE_NAME
+from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
+
 PACKAGE = "rgbt_tracker_ros"
 EXECUTABLE = "tracker_node"
-NODE_NAME = "rgbt_tracker"
 
 
 def _tracker_node(context):
@@ -35,8 +38,8 @@ def _tracker_node(context):
             namespace=LaunchConfiguration("namespace"),
             parameters=parameters,
             remappings=[
-                ("visible/image", LaunchConfiguration("visible_topic")),
-                ("thermal/image", LaunchConfiguration("thermal_topic")),
+                (INPUT_TOPICS[VISIBLE], LaunchConfiguration("visible_topic")),
+                (INPUT_TOPICS[THERMAL], LaunchConfiguration("thermal_topic")),
             ],
             output="screen",
             emulate_tty=True,
@@ -50,9 +53,9 @@ def generate_launch_description():
     profile = os.path.join(share, "config", "fastdds_shm.xml")
     return LaunchDescription([
         DeclareLaunchArgument("namespace", default_value="", description="namespace of the node and its topics"),
-        DeclareLaunchArgument("visible_topic", default_value="visible/image",
+        DeclareLaunchArgument("visible_topic", default_value=INPUT_TOPICS[VISIBLE],
                               description="visible camera topic (sensor_msgs/Image)"),
-        DeclareLaunchArgument("thermal_topic", default_value="thermal/image",
+        DeclareLaunchArgument("thermal_topic", default_value=INPUT_TOPICS[THERMAL],
                               description="thermal camera topic (sensor_msgs/Image)"),
         DeclareLaunchArgument("params_file", default_value=params_file, description="node parameters (YAML)"),
         DeclareLaunchArgument("model", default_value="",

@@ -19,10 +19,10 @@ SUBCOMMANDS = {
                  "thermal-only model: RGB teacher, compression distillation, pruning, fine-tuning, export"),
     "ablation": ("rgbt_tracker_ros.evaluation.ablation",
                  "ablation table of exported models: PR/SR/NPR, per attribute, real thermal, cost, latency"),
-    "play": ("rgbt_tracker_ros.ros.play_command", "publish a sequence as the two camera topics (ROS 2)"),
-    "demo": ("rgbt_tracker_ros.ros.demo", "player + tracker node over DDS, init by service, PR/SR and a video"),
-    "node-bench": ("rgbt_tracker_ros.evaluation.node_bench", "latency, rate, CPU and memory of the running node"),
-    "register": ("rgbt_tracker_ros.ros.registration", "thermal-to-visible homography from point pairs"),
+    "play": ("rgbt_tracker_ros.commands.play", "publish a sequence as the two camera topics (ROS 2)"),
+    "demo": ("rgbt_tracker_ros.commands.demo", "player + tracker node over DDS, init by service, PR/SR and a video"),
+    "node-bench": ("rgbt_tracker_ros.commands.node_bench", "latency, rate, CPU and memory of the running node"),
+    "register": ("rgbt_tracker_ros.commands.register", "thermal-to-visible homography from point pairs"),
 }
 
 

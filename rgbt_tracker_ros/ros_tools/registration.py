@@ -1,7 +1,7 @@
-"""`rgbt-tracker register`: the thermal-to-visible homography from point pairs, as a parameter block.
+"""The thermal-to-visible homography from point pairs, as the node's parameter block (`rgbt-tracker register`).
 
 The tracker warps the thermal image into the visible image with a 3x3 homography (thermal pixel ->
-visible pixel). This command estimates it from at least 4 pairs of corresponding points, listed in a
+visible pixel). `register` estimates it from at least 4 pairs of corresponding points, listed in a
 YAML file or clicked in two windows, reports the reprojection error and prints the parameter block
 whose `thermal_to_visible` line goes into config/tracker.yaml. Pure numpy/OpenCV: no ROS needed.
 
@@ -12,25 +12,27 @@ Points file:
 Clicking (`--click`) needs an OpenCV build with GUI support (opencv-python; the -headless wheel the
 robot environment uses has none): click a point in the thermal window, then the same point in the
 visible window, repeat; `u` undoes the last click, Enter or `q` finishes, Esc cancels.
-Exit codes: 0 done; 2 bad input (one line on stderr).
+The command itself (arguments, exit codes) is commands/register.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+import yaml
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.ros.names import HOMOGRAPHY_PARAMETER
+from rgbt_tracker_ros.tracking.geometry import map_points
+from rgbt_tracker_ros.tracking.preprocessing import apply_stretch, thermal_stretch
 
 MIN_POINTS = 4
 # The node's parameter holding the homography, row-major, and the section heading config/tracker.yaml
 # uses (every node); `rgbt_tracker` would name the tracker node alone.
-PARAMETER_NAME = "thermal_to_visible"
+PARAMETER_NAME = HOMOGRAPHY_PARAMETER
 SECTION = "/**"
 # Spread of the points below this (relative to their extent) counts as a line: no homography exists.
 _COLLINEAR_TOLERANCE = 1e-3
@@ -118,8 +120,6 @@ def _collinear(points: np.ndarray) -> bool:
 
 def load_point_pairs(path: str | Path) -> PointPairs:
     """Read a points file (YAML with `thermal` and `visible` lists of [x, y])."""
-    import yaml
-
     path = Path(path)
     try:
         text = path.read_text()
@@ -160,15 +160,8 @@ def estimate_homography(pairs: PointPairs, ransac_threshold: float = 3.0) -> Reg
         )
     if method == "ransac" and inliers.all():
         method = "least-squares"
-    errors = np.linalg.norm(apply_homography(matrix, pairs.thermal) - pairs.visible, axis=1)
+    errors = np.linalg.norm(map_points(pairs.thermal, matrix) - pairs.visible, axis=1)
     return Registration(matrix=matrix, errors=errors, inliers=inliers, method=method)
-
-
-def apply_homography(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Map (N, 2) points through a 3x3 homography."""
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    mapped = np.hstack([points, np.ones((len(points), 1))]) @ np.asarray(matrix, dtype=np.float64).T
-    return mapped[:, :2] / mapped[:, 2:3]
 
 
 def format_float(value: float) -> str:
@@ -213,8 +206,6 @@ def describe(registration: Registration) -> str:
 # --- clicking -------------------------------------------------------------------------------------
 
 def _display_image(path: Path) -> np.ndarray:
-    from rgbt_tracker_ros.tracking.preprocessing import apply_stretch, thermal_stretch
-
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InputError(f"cannot read image {path}")
@@ -282,46 +273,3 @@ def write_point_pairs(pairs: PointPairs, path: Path) -> None:
     lines = ["thermal: [" + ", ".join(f"[{x:.2f}, {y:.2f}]" for x, y in pairs.thermal) + "]",
              "visible: [" + ", ".join(f"[{x:.2f}, {y:.2f}]" for x, y in pairs.visible) + "]"]
     Path(path).write_text("\n".join(lines) + "\n")
-
-
-# --- command --------------------------------------------------------------------------------------
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--points", type=Path, metavar="FILE.yaml",
-                        help="YAML file with `thermal: [[x, y], ...]` and `visible: [[x, y], ...]` (>= 4 pairs)")
-    source.add_argument("--click", action="store_true",
-                        help="click the pairs in two windows (needs OpenCV with GUI support)")
-    parser.add_argument("--thermal-image", type=Path, metavar="FILE", help="thermal image to click on (--click)")
-    parser.add_argument("--visible-image", type=Path, metavar="FILE", help="visible image to click on (--click)")
-    parser.add_argument("--save-points", type=Path, metavar="FILE.yaml",
-                        help="also write the (clicked) points as a points file")
-    parser.add_argument("--ransac-threshold", type=float, default=3.0, metavar="PX",
-                        help="largest reprojection error of an inlier, with more than 4 pairs (default %(default)s)")
-    parser.add_argument("--section", default=SECTION,
-                        help="heading of the block: /** (as in config/tracker.yaml) or a node name (default %(default)s)")
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        if args.click:
-            if args.thermal_image is None or args.visible_image is None:
-                raise InputError("--click needs --thermal-image and --visible-image")
-            pairs = click_point_pairs(args.thermal_image, args.visible_image)
-        else:
-            pairs = load_point_pairs(args.points)
-        registration = estimate_homography(pairs, args.ransac_threshold)
-        if args.save_points is not None:
-            write_point_pairs(pairs, args.save_points)
-    except InputError as exc:
-        print(f"rgbt-tracker register: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"rgbt-tracker register: error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
-        return 2
-    print(describe(registration), file=sys.stderr)
-    if registration.rms_error > args.ransac_threshold:
-        print("warning: large reprojection error; check that the pairs correspond", file=sys.stderr)
-    print(f"# a params file; put its {PARAMETER_NAME} line into config/tracker.yaml", file=sys.stderr)
-    sys.stdout.write(parameter_block(registration.matrix, args.section))
-    return 0

@@ -1,4 +1,4 @@
-"""`rgbt-tracker demo`: the player and the tracker node as separate processes over DDS on localhost.
+"""The demo (`rgbt-tracker demo`): the player and the tracker node as separate processes over DDS on localhost.
 
 The node (`python -m rgbt_tracker_ros.ros.tracker_node`) and the player (`rgbt-tracker play`) run as
 child processes with discovery on this machine only and the shipped Fast DDS profile; this process
@@ -6,16 +6,17 @@ waits for the node, initialises the target through `~/init_target` with the grou
 first annotated frame (and that frame's stamp), shows a live status line on stderr, then matches
 each `~/target` to its frame by header stamp, prints PR/SR against the ground truth and writes an
 annotated video and an image strip into --output-dir. Children are stopped with SIGINT (then
-killed after a timeout). Exit codes: 0 done; 1 the node (or the player) failed; 2 bad input.
+killed after a timeout). A node or player that fails raises NodeFailed (a JobFailed: exit 1).
 
-This module is the orchestration; the parts live next to it: ros.processes (the environment of ROS
-processes, starting and stopping children), ros.tracker_client (the node's services and results as
-seen from here, the status line), ros.demo_scoring (results against the ground truth) and
-ros.demo_video (the annotated video and image strip).
+This module is the orchestration; the parts live next to it: processes (the environment of ROS
+processes, starting and stopping children), tracker_client (the node's services and results as
+seen from here, the status line), demo_scoring (results against the ground truth) and demo_video
+(the annotated video and image strip). The command (arguments, report) is commands/demo.py.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
@@ -26,13 +27,19 @@ from pathlib import Path
 import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.ros.demo_scoring import DemoOutcome, score_records
-from rgbt_tracker_ros.ros.demo_video import write_video_and_strip
-from rgbt_tracker_ros.ros.processes import (
-    NODE_NAME, STOPPED_CLEANLY, NodeFailed, apply_ros_environment, cli_command, log_tail, node_command,
-    start_process, stop_process,
+from rgbt_tracker_ros.data.readers import load_sequence
+from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
+from rgbt_tracker_ros.data.writer import format_box
+from rgbt_tracker_ros.ros.names import HOMOGRAPHY_PARAMETER, NODE_NAME
+from rgbt_tracker_ros.ros_tools.demo_scoring import DemoOutcome, score_records
+from rgbt_tracker_ros.ros_tools.demo_video import write_video_and_strip
+from rgbt_tracker_ros.ros_tools.player import read_stamp_log, thermal_homography
+from rgbt_tracker_ros.ros_tools.processes import (
+    STOPPED_CLEANLY, NodeFailed, apply_ros_environment, cli_command, log_tail, node_command, start_process,
+    stop_process,
 )
-from rgbt_tracker_ros.ros.tracker_client import (
+from rgbt_tracker_ros.ros_tools.registration import format_matrix
+from rgbt_tracker_ros.ros_tools.tracker_client import (
     TargetRecord, TrackerClient, connected_client, percentile_ms, status_line,
 )
 
@@ -84,19 +91,13 @@ class Demo:
     def _load_sequence(self):
         s = self.settings
         if s.sequence is not None:
-            from rgbt_tracker_ros.data.readers import load_sequence
-
             return load_sequence(s.sequence)
-        from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
-
         length = max(2, round(s.seconds * s.rate_hz))
         config = SyntheticConfig(width=s.size[0], height=s.size[1], length=length,
                                  thermal_size=s.thermal_size or DEFAULT_THERMAL_SIZE)
         return make_sequence(s.synthetic, config)
 
     def homography(self) -> np.ndarray:
-        from rgbt_tracker_ros.ros.player import thermal_homography
-
         resized = self.settings.thermal_size if self.settings.sequence is not None else None
         return thermal_homography(self.sequence, resized)
 
@@ -115,13 +116,11 @@ class Demo:
         )
 
     def run(self) -> DemoOutcome:
-        from rgbt_tracker_ros.ros.registration import format_matrix
-
         s = self.settings
         self.out.mkdir(parents=True, exist_ok=True)
         self.stamp_log.unlink(missing_ok=True)
         apply_ros_environment()
-        ros_args = ["-p", f"thermal_to_visible:={format_matrix(self.homography())}", *s.ros_args]
+        ros_args = ["-p", f"{HOMOGRAPHY_PARAMETER}:={format_matrix(self.homography())}", *s.ros_args]
         node_log = self.out / "node.log"
         print(f"demo: {self.sequence.name}, {self.frames} frames at {s.rate_hz:g} Hz; ROS domain "
               f"{os.environ['ROS_DOMAIN_ID']}, localhost only; logs in {self.out}", file=sys.stderr)
@@ -159,8 +158,6 @@ class Demo:
         If the node refuses that stamp (its pair was lost on the way, or has left the node's buffer),
         the newest published annotated frame is tried instead; the node catches up from there.
         """
-        from rgbt_tracker_ros.ros.player import read_stamp_log
-
         deadline = time.monotonic() + 30.0
         wanted, message = self.init_frame, "the player published nothing"
         while time.monotonic() < deadline:
@@ -194,8 +191,6 @@ class Demo:
 
     def _watch(self, client: TrackerClient, node, player) -> None:
         """A live status line on stderr until the player is done."""
-        from rgbt_tracker_ros.ros.player import read_stamp_log
-
         tty = sys.stderr.isatty()
         last_line = 0.0
         while player.poll() is None:
@@ -213,16 +208,10 @@ class Demo:
 
     def score(self, records: list[TargetRecord]) -> DemoOutcome:
         """Match results to frames by stamp and score them against the ground truth."""
-        from rgbt_tracker_ros.ros.player import read_stamp_log
-
         frame_of = read_stamp_log(self.stamp_log)["visible"]
         return score_records(records, frame_of, self.sequence, self.frames, self.init_frame)
 
     def write_outputs(self, outcome: DemoOutcome) -> list[Path]:
-        import json
-
-        from rgbt_tracker_ros.data.writer import format_box
-
         written = []
         boxes = self.out / "boxes.txt"
         boxes.write_text("".join(format_box(b) + "\n" for b in outcome.predictions))
@@ -246,64 +235,3 @@ class Demo:
 
 def _finite(value: float) -> float | None:
     return round(float(value), 4) if math.isfinite(value) else None
-
-
-# --- command -------------------------------------------------------------------------------------------
-
-def add_arguments(parser) -> None:
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--sequence", type=Path, metavar="DIR", help="play this sequence folder instead")
-    source.add_argument("--synthetic", type=int, default=DEMO_SEED, metavar="SEED",
-                        help="synthetic sequence seed (default %(default)s, the first validation sequence)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length played (default %(default)s)")
-    parser.add_argument("--rate", type=float, default=30.0, metavar="HZ", help="(default %(default)s)")
-    parser.add_argument("--size", default="640x480", metavar="WxH",
-                        help="visible size of the synthetic sequence (default %(default)s)")
-    parser.add_argument("--thermal-size", default=None, metavar="WxH",
-                        help="thermal resolution (default: 640x512 for synthetic, native for a folder)")
-    parser.add_argument("--thermal-offset-ms", type=float, default=0.0, metavar="MS", help="(default %(default)s)")
-    parser.add_argument("--jitter-ms", type=float, default=0.0, metavar="MS", help="(default %(default)s)")
-    parser.add_argument("--qos", choices=("sensor_data", "reliable"), default="sensor_data",
-                        help="image publishers' reliability (default %(default)s)")
-    parser.add_argument("--output-dir", type=Path, default=Path("outputs/demo"), help="(default %(default)s)")
-    parser.add_argument("--no-video", action="store_true", help="skip the video and the image strip")
-    parser.add_argument("--node-command", default=None, metavar="CMD",
-                        help="how to start the node (default: python -m rgbt_tracker_ros.ros.tracker_node)")
-    parser.add_argument("--node-name", default=NODE_NAME, help="(default %(default)s)")
-    parser.add_argument("--ros-arg", action="append", default=[], metavar="ARG",
-                        help="an item passed to the node after --ros-args (repeatable)")
-    parser.add_argument("--startup-timeout", type=float, default=60.0, metavar="S", help="(default %(default)s)")
-
-
-def run(args) -> int:
-    from rgbt_tracker_ros.ros.player import parse_size
-
-    try:
-        settings = DemoSettings(
-            sequence=args.sequence, synthetic=args.synthetic, seconds=args.seconds, rate_hz=args.rate,
-            size=parse_size(args.size), thermal_size=parse_size(args.thermal_size) if args.thermal_size else None,
-            thermal_offset_ms=args.thermal_offset_ms, jitter_ms=args.jitter_ms, qos=args.qos,
-            output_dir=args.output_dir, node_name=args.node_name, node_command=args.node_command,
-            ros_args=tuple(args.ros_arg), startup_timeout_s=args.startup_timeout, video=not args.no_video,
-        )
-        demo = Demo(settings)
-        outcome = demo.run()
-        written = demo.write_outputs(outcome)
-    except InputError as exc:
-        print(f"rgbt-tracker demo: error: {exc}", file=sys.stderr)
-        return 2
-    except NodeFailed as exc:
-        print(f"rgbt-tracker demo: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nrgbt-tracker demo: interrupted", file=sys.stderr)
-        return 130
-    skipped = outcome.frames - outcome.init_frame - 1 - outcome.processed
-    print(f"{demo.sequence.name}: {outcome.frames} frames at {settings.rate_hz:g} Hz, initialised on frame "
-          f"{outcome.init_frame}; {outcome.processed} processed, {skipped} skipped (last box held)")
-    print(f"PR {outcome.pr:.3f}  SR {outcome.sr:.3f}  over {outcome.scored_frames} frames "
-          f"({demo.sequence.protocol} conventions: PR at 20 px centre error, SR = mean success over IoU 0..1)")
-    print(f"latency visible stamp -> ~/target: p50 {percentile_ms(outcome.latencies_ms, 50):.1f} ms, "
-          f"p95 {percentile_ms(outcome.latencies_ms, 95):.1f} ms")
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0

@@ -11,9 +11,11 @@ import math
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-from rgbt_tracker_ros.ros.demo_scoring import DemoOutcome
+from rgbt_tracker_ros.ros_tools.demo_scoring import DemoOutcome
+from rgbt_tracker_ros.tracking.preprocessing import apply_stretch, thermal_stretch
 
 STRIP_FRAMES = 6
 _GT_COLOUR = (0, 220, 0)                      # BGR
@@ -22,10 +24,6 @@ _STATE_COLOURS = {"tracking": (0, 170, 255), "uncertain": (0, 255, 255), "lost":
 
 def annotate(sequence, frame: int, outcome: DemoOutcome) -> np.ndarray:
     """The visible frame (BGR) with ground truth, the tracker's box, score and state, and a thermal inset."""
-    import cv2
-
-    from rgbt_tracker_ros.tracking.preprocessing import apply_stretch, thermal_stretch
-
     visible, thermal = sequence.frame(frame)
     canvas = cv2.cvtColor(visible if visible.ndim == 3 else cv2.cvtColor(visible, cv2.COLOR_GRAY2RGB),
                           cv2.COLOR_RGB2BGR)
@@ -55,16 +53,12 @@ def annotate(sequence, frame: int, outcome: DemoOutcome) -> np.ndarray:
 
 
 def _box(canvas: np.ndarray, box, colour, thickness: int) -> None:
-    import cv2
-
     x, y, w, h = (float(v) for v in box)
     cv2.rectangle(canvas, (round(x), round(y)), (round(x + w), round(y + h)), colour, thickness, cv2.LINE_AA)
 
 
 def write_video_and_strip(sequence, outcome: DemoOutcome, out: Path, fps: float) -> list[Path]:
     """demo.mp4 (MPEG-4; demo.avi MJPG where no MP4 encoder exists) and strip.png."""
-    import cv2
-
     first = annotate(sequence, 0, outcome)
     size = (first.shape[1], first.shape[0])
     path = out / "demo.mp4"

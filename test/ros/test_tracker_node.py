@@ -39,11 +39,13 @@ from std_srvs.srv import Trigger  # noqa: E402
 from rgbt_tracker_ros.ros import diagnostics  # noqa: E402
 from rgbt_tracker_ros.ros import state as codes  # noqa: E402
 from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp, stamp_to_ns  # noqa: E402
+from rgbt_tracker_ros.ros.names import NODE_MODULE, NODE_NAME  # noqa: E402
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE  # noqa: E402
-from rgbt_tracker_ros.ros.spinning import BackgroundSpinner  # noqa: E402
-from rgbt_tracker_ros.tracking.result import TrackState  # noqa: E402
+from rgbt_tracker_ros.ros_tools.spinning import BackgroundSpinner  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
 PROFILE = REPO / "config" / "fastdds_shm.xml"
 VW, VH = 160, 128            # visible frames
 RATE = 20.0                  # Hz, both cameras
@@ -51,47 +53,6 @@ TIMEOUT = 0.8                # camera_timeout given to the nodes
 # Every node loads the shipped params file (so its types are checked), then the test's overrides.
 NODE_ARGS = ["--params-file", str(REPO / "config" / "tracker.yaml"), "-p", "providers:=[cpu]", "-p", "threads:=1", "-p", f"camera_timeout:={TIMEOUT}",
              "-p", "debug_image.max_rate:=10.0", "-p", "buffer_seconds:=3.0"]
-
-
-# ------------------------------------------------------------------------------------- pure parts
-
-def test_state_codes():
-    assert codes.encode(codes.State.TRACKING, True, True) == 1
-    assert codes.encode(codes.State.TRACKING, True, False) == 0x21
-    assert codes.encode(codes.State.LOST, False, True) == 0x13
-    assert codes.describe(0x21) == "tracking (visible only)" and codes.describe(0x13) == "lost (thermal only)"
-    assert codes.from_track_state(TrackState.UNCERTAIN) == codes.State.UNCERTAIN
-    assert codes.from_track_state(None) == codes.State.IDLE
-
-
-def test_diagnostics_levels_and_messages():
-    healthy = dict(seen={VISIBLE: True, THERMAL: True}, silent={VISIBLE: False, THERMAL: False},
-                   input_hz={VISIBLE: 30.0, THERMAL: 30.0}, pair_hz=30.0, processed_hz=30.0, state=1, score=0.8)
-    assert diagnostics.assess(diagnostics.Health(**healthy)) == (
-        diagnostics.OK, "tracking, score 0.80, 30.0 Hz processed")
-    level, message = diagnostics.assess(diagnostics.Health(topics={VISIBLE: "/v", THERMAL: "/t"}))
-    assert level == diagnostics.ERROR and "no camera frames received yet on /v or /t" in message
-    level, message = diagnostics.assess(diagnostics.Health(**{**healthy, "silent": {VISIBLE: False, THERMAL: True},
-                                                              "state": 0x21}))
-    assert level == diagnostics.WARN and "thermal camera silent: tracking on visible alone" in message
-    level, message = diagnostics.assess(diagnostics.Health(**healthy, recent_bad_input="thermal: bad step",
-                                                           latency_p95_ms=80.0))
-    assert level == diagnostics.WARN and "frames rejected: thermal: bad step" in message and "latency p95 80" in message
-    status = diagnostics.to_status(diagnostics.Health(**healthy), "n: tracker", "cpu")
-    assert status.level == bytes([diagnostics.OK]) and {"latency p95 (ms)", "pairing skew (ms)"} <= {
-        kv.key for kv in status.values}
-
-
-def test_debug_picture():
-    from rgbt_tracker_ros.ros.debug_image import render
-
-    visible = np.full((120, 160, 3), 60, np.uint8)
-    thermal = np.linspace(2900, 3100, 64 * 80).reshape(64, 80).astype(np.uint16)
-    picture = render(visible, thermal, (120.0, 90.0, 30.0, 25.0), codes.State.TRACKING, 0.9)
-    assert picture.shape == (120, 160, 3) and picture.dtype == np.uint8
-    assert (picture[:30, :48] != 60).any() and (visible == 60).all()  # drawn on a copy; inset placed
-    alone = render(None, thermal, None, codes.State.IDLE | codes.VISIBLE_MISSING, 0.0)
-    assert alone.shape == (64, 80, 3)
 
 
 # ------------------------------------------------------------------------------------- scene
@@ -304,13 +265,13 @@ class Harness:
 
 
 class NodeProcess:
-    """`python -m rgbt_tracker_ros.ros.tracker_node` with the test's environment, output to files."""
+    """`python -m NODE_MODULE` (the node) with the test's environment, output to files."""
 
     def __init__(self, tmp: Path, ros_args: list[str]):
         self.log = tmp / "node.log"
         self._file = open(self.log, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rgbt_tracker_ros.ros.tracker_node", "--ros-args", *ros_args],
+            [sys.executable, "-m", NODE_MODULE, "--ros-args", *ros_args],
             # faulthandler: a node that hangs on shutdown is sent SIGABRT and prints every thread's stack.
             cwd=REPO, env={**os.environ, "PYTHONFAULTHANDLER": "1"}, stdout=self._file, stderr=subprocess.STDOUT,
         )
@@ -359,7 +320,7 @@ def tracker(ros, tmp_path_factory):
     """One node for most tests (they run in file order and leave it reset and cameras running)."""
     # A half-resolution thermal camera: the node's default geometry scales it onto the visible size.
     scene = Scene(thermal_size=(VW // 2, VH // 2), homography=np.diag([2.0, 2.0, 1.0]))
-    process, harness = _start(ros, tmp_path_factory.mktemp("node"), "/t", "rgbt_tracker", scene, [])
+    process, harness = _start(ros, tmp_path_factory.mktemp("node"), "/t", NODE_NAME, scene, [])
     yield process, harness
     try:
         harness.close()

@@ -1,4 +1,4 @@
-"""`rgbt-tracker register`: the thermal-to-visible homography from point pairs (no ROS needed)."""
+"""The thermal-to-visible homography from point pairs (ros_tools/registration.py; no ROS needed)."""
 
 from __future__ import annotations
 
@@ -6,36 +6,18 @@ import numpy as np
 import pytest
 import yaml
 
-from rgbt_tracker_ros.cli import main as cli_main
+from helpers.point_pairs import THERMAL_POINTS, TRUE_H, visible_of
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.ros.registration import (
+from rgbt_tracker_ros.ros.names import HOMOGRAPHY_PARAMETER
+from rgbt_tracker_ros.ros_tools.registration import (
     PARAMETER_NAME,
-    apply_homography,
     estimate_homography,
     load_point_pairs,
     parameter_block,
     point_pairs,
 )
 
-# A thermal camera (640x512) seen from the visible one (640x480): scaled, rotated by 2 degrees,
-# shifted, with a little perspective. Thermal pixel -> visible pixel.
-_angle = np.deg2rad(2.0)
-TRUE_H = np.array([
-    [0.95 * np.cos(_angle), -0.95 * np.sin(_angle), 14.0],
-    [0.95 * np.sin(_angle), 0.90 * np.cos(_angle), -9.0],
-    [2e-5, -3e-5, 1.0],
-])
-THERMAL_POINTS = np.array([
-    [40, 30], [600, 45], [610, 480], [35, 470], [320, 256], [180, 120], [470, 380], [150, 400], [500, 150],
-], dtype=np.float64)
-
-
-def visible_of(points: np.ndarray) -> np.ndarray:
-    return apply_homography(TRUE_H, points)
-
-
-def write_points(path, thermal, visible) -> None:
-    path.write_text(yaml.safe_dump({"thermal": np.asarray(thermal).tolist(), "visible": np.asarray(visible).tolist()}))
+from rgbt_tracker_ros.tracking.geometry import map_points
 
 
 def test_recovers_a_known_homography_from_many_points():
@@ -62,7 +44,7 @@ def test_ransac_rejects_a_wrong_pair_and_noise_stays_small():
     assert registration.rms_error < 1.0
     # The estimate maps the image corners to within a pixel or two of the true homography.
     corners = np.array([[0, 0], [639, 0], [639, 511], [0, 511]], dtype=np.float64)
-    assert np.abs(apply_homography(registration.matrix, corners) - apply_homography(TRUE_H, corners)).max() < 2.0
+    assert np.abs(map_points(corners, registration.matrix) - map_points(corners, TRUE_H)).max() < 2.0
 
 
 @pytest.mark.parametrize("thermal, visible, reason", [
@@ -99,27 +81,8 @@ def test_points_file_errors(tmp_path):
 
 
 def test_parameter_block_reads_back_as_the_node_parameter():
+    assert PARAMETER_NAME == HOMOGRAPHY_PARAMETER  # the node's own parameter name
     block = yaml.safe_load(parameter_block(TRUE_H))
     values = block["/**"]["ros__parameters"][PARAMETER_NAME]
     assert len(values) == 9 and all(isinstance(v, float) for v in values)
     np.testing.assert_array_equal(np.array(values).reshape(3, 3), TRUE_H / TRUE_H[2, 2])
-
-
-def test_register_command_prints_the_block_and_the_error(tmp_path, capsys):
-    points = tmp_path / "points.yaml"
-    write_points(points, THERMAL_POINTS, visible_of(THERMAL_POINTS))
-    assert cli_main(["register", "--points", str(points)]) == 0
-    out, err = capsys.readouterr()
-    values = yaml.safe_load(out)["/**"]["ros__parameters"][PARAMETER_NAME]
-    np.testing.assert_allclose(np.array(values).reshape(3, 3), TRUE_H, rtol=1e-6, atol=1e-8)
-    assert "reprojection error: rms" in err and "9/9 inliers" in err
-
-    write_points(points, THERMAL_POINTS[:3], visible_of(THERMAL_POINTS[:3]))
-    assert cli_main(["register", "--points", str(points)]) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and "error: a homography needs at least 4 point pairs, got 3" in err
-
-
-def test_click_mode_needs_both_images(capsys):
-    assert cli_main(["register", "--click"]) == 2
-    assert "--click needs --thermal-image and --visible-image" in capsys.readouterr().err

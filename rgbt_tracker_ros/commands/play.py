@@ -3,7 +3,8 @@
 Stamps follow a steady clock at --rate; the thermal camera may run with a fixed offset and a jitter
 against the visible one, and at its own resolution (--thermal-size): the homography that maps it
 onto the visible image is then printed as the node's parameter block. Ends after the sequence (or
---frames pairs), or on Ctrl-C with --loop. Exit codes: 0 done; 2 bad input.
+--frames pairs), or on Ctrl-C with --loop. The player is ros_tools/player.py.
+Exit codes: 0 done; 2 bad input.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ import sys
 import threading
 from pathlib import Path
 
-from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.commands.runner import guarded, standalone_main
+from rgbt_tracker_ros.ros.names import INPUT_TOPICS
+from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
+from rgbt_tracker_ros.ros_tools.player import (
+    QOS_CHOICES, Player, PlayerSettings, StampLog, parse_size, played_sequence, player_node,
+)
+from rgbt_tracker_ros.ros_tools.processes import apply_ros_environment
+from rgbt_tracker_ros.ros_tools.registration import parameter_block
 
+NAME = "play"
 DEFAULT_SYNTHETIC_LENGTH = 300
 
 
@@ -38,11 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="uniform +-MS jitter of the thermal stamps against the visible ones (default %(default)s)")
     parser.add_argument("--thermal-size", default=None, metavar="WxH",
                         help="publish thermal frames at this resolution (prints the homography to use)")
-    parser.add_argument("--qos", choices=("sensor_data", "reliable"), default="sensor_data",
+    parser.add_argument("--qos", choices=QOS_CHOICES, default="sensor_data",
                         help="publisher reliability: best effort like camera drivers, or reliable (default %(default)s)")
     parser.add_argument("--depth", type=int, default=5, help="publisher queue depth (default %(default)s)")
-    parser.add_argument("--visible-topic", default="visible/image", help="(default %(default)s)")
-    parser.add_argument("--thermal-topic", default="thermal/image", help="(default %(default)s)")
+    parser.add_argument("--visible-topic", default=INPUT_TOPICS[VISIBLE], help="(default %(default)s)")
+    parser.add_argument("--thermal-topic", default=INPUT_TOPICS[THERMAL], help="(default %(default)s)")
     parser.add_argument("--wait-for-subscribers", type=float, default=0.0, metavar="SEC",
                         help="wait up to SEC for a subscriber on both topics before starting")
     parser.add_argument("--stamp-log", type=Path, default=None, metavar="FILE",
@@ -51,42 +60,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--node-name", default="rgbt_player", help="(default %(default)s)")
 
 
-def load_played_sequence(args: argparse.Namespace):
-    """The sequence named by --sequence or --synthetic (synthetic thermal rendered at --thermal-size)."""
-    from rgbt_tracker_ros.data.readers import load_sequence
-    from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
-    from rgbt_tracker_ros.ros.player import parse_size
-
-    thermal_size = parse_size(args.thermal_size) if args.thermal_size else None
-    if args.synthetic is None:
-        return load_sequence(args.sequence, args.layout), thermal_size
-    width, height = parse_size(args.size)
-    config = SyntheticConfig(width=width, height=height, length=args.length, thermal_size=thermal_size)
-    return make_sequence(args.synthetic, config), thermal_size
-
-
 def run(args: argparse.Namespace) -> int:
-    from rgbt_tracker_ros.ros.processes import apply_ros_environment
-
     apply_ros_environment()
-    try:
-        sequence, thermal_size = load_played_sequence(args)
-        return _play(args, sequence, thermal_size)
-    except InputError as exc:
-        print(f"rgbt-tracker play: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"rgbt-tracker play: error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
-        return 2
+    return guarded(NAME, lambda: _play(args))
 
 
-def _play(args: argparse.Namespace, sequence, thermal_size) -> int:
-    import rclpy
-    from rclpy.signals import SignalHandlerOptions
-
-    from rgbt_tracker_ros.ros.player import Player, PlayerSettings, StampLog
-    from rgbt_tracker_ros.ros.registration import parameter_block
-
+def _play(args: argparse.Namespace) -> int:
+    thermal_size = parse_size(args.thermal_size) if args.thermal_size else None
+    sequence = played_sequence(
+        args.sequence, args.layout, args.synthetic, args.length,
+        parse_size(args.size) if args.synthetic is not None else None, thermal_size,
+    )
     settings = PlayerSettings(
         rate_hz=args.rate, loop=args.loop, max_pairs=args.frames, thermal_offset_ms=args.thermal_offset_ms,
         jitter_ms=args.jitter_ms, thermal_size=thermal_size, qos=args.qos, depth=args.depth,
@@ -96,31 +80,36 @@ def _play(args: argparse.Namespace, sequence, thermal_size) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    rclpy.init(args=[], signal_handler_options=SignalHandlerOptions.NO)
     stamp_log = StampLog(args.stamp_log) if args.stamp_log is not None else None
     try:
-        node = rclpy.create_node(args.node_name)
-        player = Player(node, sequence, settings, stamp_log)
-        if thermal_size is not None:
-            print("# thermal-to-visible homography of the played frames:", file=sys.stderr)
-            sys.stdout.write(parameter_block(player.homography))
-            sys.stdout.flush()
-        total = player.total_pairs
-        print(f"playing {sequence.name}: {total if total is not None else 'endless'} pairs at {settings.rate_hz:g} Hz "
-              f"on {node.resolve_topic_name(settings.visible_topic)} and "
-              f"{node.resolve_topic_name(settings.thermal_topic)} ({settings.qos})", file=sys.stderr)
-        if settings.wait_for_subscribers_s > 0 and not player.wait_for_subscribers(stop):
-            if not stop.is_set():
-                print(f"no subscriber on both topics after {settings.wait_for_subscribers_s:g} s; playing anyway",
-                      file=sys.stderr)
-        stats = player.play(stop)
-        if settings.qos == "reliable" and not player.flush():
-            print("not every published image was acknowledged by the reliable subscribers", file=sys.stderr)
-        print(f"published {stats.pairs} pairs; {stats.late_messages} messages more than one period late "
-              f"(max {stats.max_lateness_ms:.1f} ms)", file=sys.stderr)
-        node.destroy_node()
+        with player_node(args.node_name) as node:
+            player = Player(node, sequence, settings, stamp_log)
+            if thermal_size is not None:
+                print("# thermal-to-visible homography of the played frames:", file=sys.stderr)
+                sys.stdout.write(parameter_block(player.homography))
+                sys.stdout.flush()
+            total = player.total_pairs
+            print(f"playing {sequence.name}: {total if total is not None else 'endless'} pairs at "
+                  f"{settings.rate_hz:g} Hz on {node.resolve_topic_name(settings.visible_topic)} and "
+                  f"{node.resolve_topic_name(settings.thermal_topic)} ({settings.qos})", file=sys.stderr)
+            if settings.wait_for_subscribers_s > 0 and not player.wait_for_subscribers(stop):
+                if not stop.is_set():
+                    print(f"no subscriber on both topics after {settings.wait_for_subscribers_s:g} s; "
+                          "playing anyway", file=sys.stderr)
+            stats = player.play(stop)
+            if settings.qos == "reliable" and not player.flush():
+                print("not every published image was acknowledged by the reliable subscribers", file=sys.stderr)
+            print(f"published {stats.pairs} pairs; {stats.late_messages} messages more than one period late "
+                  f"(max {stats.max_lateness_ms:.1f} ms)", file=sys.stderr)
     finally:
         if stamp_log is not None:
             stamp_log.close()
-        rclpy.try_shutdown()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return standalone_main(NAME, __doc__, add_arguments, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

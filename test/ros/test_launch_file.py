@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 from rgbt_tracker_ros.ros import parameters
-from rgbt_tracker_ros.ros.tracker_node import INPUT_TOPICS, NODE_NAME
+from rgbt_tracker_ros.ros.names import INPUT_TOPICS, NODE_NAME
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LAUNCH = REPO / "launch" / "tracker.launch.py"
 PARAMS = REPO / "config" / "tracker.yaml"
 PROFILE = REPO / "config" / "fastdds_shm.xml"
@@ -79,13 +79,22 @@ def _package_name() -> str:
 
 # ------------------------------------------------------------------------------------- by reading
 
+def _imported_from_names(tree: ast.Module) -> set[str]:
+    """What the launch file imports from the package's module of the node's names."""
+    return {alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+            and node.module == "rgbt_tracker_ros.ros.names" for alias in node.names}
+
+
 def test_launch_file_names_the_installed_executable():
     tree = _tree()
     constants = _constants(tree)
     (node_call,) = _calls(tree, "Node")
     keywords = {k.arg: _value(k.value, constants) for k in node_call.keywords}
     assert keywords["package"] == _package_name() == "rgbt_tracker_ros"
-    assert keywords["name"] == NODE_NAME
+    # The node's name is the package's own constant, not a copy of it.
+    assert "NODE_NAME" in _imported_from_names(tree) and "NODE_NAME" not in constants
+    (name,) = [k.value for k in node_call.keywords if k.arg == "name"]
+    assert isinstance(name, ast.Name) and name.id == "NODE_NAME"
     executable = keywords["executable"]
     setup = (REPO / "setup.py").read_text()
     match = re.search(rf'"{executable} = {{PACKAGE}}\.([\w.]+):(\w+)"', setup)
@@ -120,9 +129,10 @@ def test_launch_arguments_are_declared_and_used():
 
 def test_launch_file_remaps_the_node_inputs_and_passes_declared_parameters():
     tree = _tree()
-    sources = {elt.elts[0].value for call in _calls(tree, "Node") for k in call.keywords if k.arg == "remappings"
-               for elt in k.value.elts}
-    assert sources == set(INPUT_TOPICS.values())
+    sources = [ast.unparse(elt.elts[0]) for call in _calls(tree, "Node") for k in call.keywords
+               if k.arg == "remappings" for elt in k.value.elts]
+    assert sources == ["INPUT_TOPICS[VISIBLE]", "INPUT_TOPICS[THERMAL]"]  # the node's own names
+    assert "INPUT_TOPICS" in _imported_from_names(tree)
     passed = {k.value for d in ast.walk(tree) if isinstance(d, ast.Dict) for k in d.keys}
     assert passed == {"model"}
     assert passed <= set(parameters.SPEC_BY_NAME) and passed <= set(_flatten(_params()))
@@ -197,7 +207,7 @@ def test_launch_description_runs(launch_stubs):
     entities, node = _launch(launch_stubs)
     (env,) = [e for e in entities if e.args and e.args[0] == "FASTDDS_DEFAULT_PROFILES_FILE"]
     assert Path(env.args[1]) == PROFILE
-    assert node.kwargs["executable"] == "tracker_node"
+    assert node.kwargs["executable"] == "tracker_node" and node.kwargs["name"] == NODE_NAME
     assert node.kwargs["parameters"] == [str(PARAMS)]  # no model override unless asked for
     remaps = dict((src, sub.name) for src, sub in node.kwargs["remappings"])
     assert remaps == {"visible/image": "visible_topic", "thermal/image": "thermal_topic"}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 
+from rclpy.executors import ExternalShutdownException
+
 SLICE_S = 0.05
 
 
@@ -23,8 +25,6 @@ class BackgroundSpinner:
         self._thread.start()
 
     def _run(self) -> None:
-        from rclpy.executors import ExternalShutdownException
-
         try:
             while not self._stop.is_set() and self.executor.context.ok():
                 self.executor.spin_once(timeout_sec=SLICE_S)

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from rgbt_tracker_ros.ros.pair_buffer import PairBuffer, StampNotBuffered
-from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE, ApproximateTimePairer, Frame, Pair, PairingSettings
+from rgbt_tracker_ros.ros.pairing import (
+    THERMAL,
+    VISIBLE,
+    ApproximateTimePairer,
+    Frame,
+    Pair,
+    PairingSettings,
+)
 
 MS = 1_000_000
 S = 1_000_000_000

@@ -19,9 +19,21 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+import rclpy
+from geometry_msgs.msg import PolygonStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.srv import SetCameraInfo
+from std_msgs.msg import Float32, UInt8
+from std_srvs.srv import Trigger
 
-from rgbt_tracker_ros.ros.processes import NODE_NAME, NodeFailed
-from rgbt_tracker_ros.ros.spinning import BackgroundSpinner
+from rgbt_tracker_ros.ros.names import (
+    INIT_TARGET_SERVICE, NODE_NAME, RESET_SERVICE, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC,
+)
+from rgbt_tracker_ros.ros.state import describe
+from rgbt_tracker_ros.ros_tools.processes import NodeFailed
+from rgbt_tracker_ros.ros_tools.spinning import BackgroundSpinner
 
 
 @dataclass(frozen=True)
@@ -63,23 +75,23 @@ class NodeTopics:
 
     @property
     def target(self) -> str:
-        return f"{self.base}/target"
+        return f"{self.base}/{TARGET_TOPIC}"
 
     @property
     def score(self) -> str:
-        return f"{self.base}/score"
+        return f"{self.base}/{SCORE_TOPIC}"
 
     @property
     def state(self) -> str:
-        return f"{self.base}/state"
+        return f"{self.base}/{STATE_TOPIC}"
 
     @property
     def init_target(self) -> str:
-        return f"{self.base}/init_target"
+        return f"{self.base}/{INIT_TARGET_SERVICE}"
 
     @property
     def reset(self) -> str:
-        return f"{self.base}/reset"
+        return f"{self.base}/{RESET_SERVICE}"
 
 
 class TrackerClient:
@@ -89,14 +101,8 @@ class TrackerClient:
     """
 
     def __init__(self, node_name: str = NODE_NAME, client_name: str = "rgbt_tracker_client"):
-        from geometry_msgs.msg import PolygonStamped
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.qos import QoSProfile, ReliabilityPolicy
-        from sensor_msgs.srv import SetCameraInfo
-        from std_srvs.srv import Trigger
-
         self.topics = NodeTopics(node_name)
-        self.node = __import__("rclpy").create_node(f"{client_name}_{os.getpid()}")
+        self.node = rclpy.create_node(f"{client_name}_{os.getpid()}")
         self._lock = threading.Lock()
         self.records: list[TargetRecord] = []
         self._score = math.nan
@@ -114,8 +120,6 @@ class TrackerClient:
         self._spinner = BackgroundSpinner(executor, name="tracker-client")
 
     def _subscribe_score_state(self) -> None:
-        from std_msgs.msg import Float32, UInt8
-
         self.node.create_subscription(Float32, self.topics.score, self._on_score, self._qos)
         self.node.create_subscription(UInt8, self.topics.state, self._on_state, self._qos)
 
@@ -123,8 +127,6 @@ class TrackerClient:
         self._score = float(msg.data)
 
     def _on_state(self, msg) -> None:
-        from rgbt_tracker_ros.ros.state import describe
-
         try:
             self._state = describe(int(msg.data))
         except ValueError:
@@ -152,8 +154,6 @@ class TrackerClient:
 
     def init_target(self, box, stamp_ns: int, timeout_s: float = 10.0) -> tuple[bool, str]:
         """Call `~/init_target` with box (x, y, w, h, visible pixels) drawn on the frame stamped stamp_ns."""
-        from sensor_msgs.srv import SetCameraInfo
-
         request = SetCameraInfo.Request()
         sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
         request.camera_info.header.stamp.sec, request.camera_info.header.stamp.nanosec = sec, nanosec
@@ -164,8 +164,6 @@ class TrackerClient:
         return self._call(self.init_client, request, timeout_s)
 
     def reset(self, timeout_s: float = 5.0) -> tuple[bool, str]:
-        from std_srvs.srv import Trigger
-
         return self._call(self.reset_client, Trigger.Request(), timeout_s)
 
     @staticmethod
@@ -191,9 +189,6 @@ def connected_client(node: subprocess.Popen, node_name: str, startup_timeout_s: 
     """rclpy started in this process and a TrackerClient of the node (a child process), once the node
     is ready (NodeFailed if it exits or time runs out first); on the way out the client is closed and
     rclpy shut down. Call apply_ros_environment() before starting the node."""
-    import rclpy
-    from rclpy.signals import SignalHandlerOptions
-
     rclpy.init(args=[], signal_handler_options=SignalHandlerOptions.NO)
     client = None
     try:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rgbt_tracker_ros.ros.tracker_client import TargetRecord
+from rgbt_tracker_ros.evaluation.metrics import evaluate
+from rgbt_tracker_ros.ros_tools.tracker_client import TargetRecord
 
 
 @dataclass
@@ -32,8 +33,6 @@ def score_records(records: list[TargetRecord], frame_of: dict[int, int], sequenc
                   init_frame: int) -> DemoOutcome:
     """Match results to frames by stamp (frame_of: visible stamp -> frame, from the player's stamp log)
     and score the first `frames` frames against the ground truth, initialised on init_frame."""
-    from rgbt_tracker_ros.evaluation.metrics import evaluate
-
     n, start = frames, init_frame
     predictions = np.full((n, 4), np.nan)
     scores = np.full(n, np.nan)

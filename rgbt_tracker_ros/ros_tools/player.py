@@ -10,24 +10,32 @@ by 257 so 0..255 spans 0..65535), 32FC1 for float temperatures.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
+import rclpy
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.readers import load_sequence
 from rgbt_tracker_ros.data.sequence import Sequence
+from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
 from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp
-from rgbt_tracker_ros.tracking.geometry import scaling_homography
+from rgbt_tracker_ros.ros.names import INPUT_TOPICS
+from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
+from rgbt_tracker_ros.tracking.geometry import default_thermal_to_visible, scaling_homography
 
 QOS_CHOICES = ("sensor_data", "reliable")
 DISCOVERY_SETTLE_S = 0.3
@@ -45,8 +53,8 @@ class PlayerSettings:
     thermal_size: tuple[int, int] | None = None  # (width, height) the thermal frames are resized to
     qos: str = "sensor_data"                # 'sensor_data' (best effort, depth 5) or 'reliable'
     depth: int = 5
-    visible_topic: str = "visible/image"
-    thermal_topic: str = "thermal/image"
+    visible_topic: str = INPUT_TOPICS[VISIBLE]
+    thermal_topic: str = INPUT_TOPICS[THERMAL]
     visible_frame_id: str = "visible_camera"
     thermal_frame_id: str = "thermal_camera"
     seed: int = 0                           # of the jitter
@@ -104,13 +112,36 @@ def thermal_homography(sequence: Sequence, thermal_size: tuple[int, int] | None)
     if visible is None or thermal is None:
         raise InputError(f"sequence {sequence.name} needs both cameras to be played")
     native = (thermal.shape[1], thermal.shape[0])
-    base = sequence.thermal_to_visible
-    if base is None:
-        base = scaling_homography(native, (visible.shape[1], visible.shape[0]))
+    base = default_thermal_to_visible(native, (visible.shape[1], visible.shape[0]), sequence.thermal_to_visible)
+    base = np.eye(3) if base is None else np.asarray(base, dtype=np.float64)  # None: the same pixels
     if thermal_size is None or tuple(thermal_size) == native:
-        return np.asarray(base, dtype=np.float64)
+        return base
     # played pixel -> native thermal pixel -> visible pixel
-    return np.asarray(base, dtype=np.float64) @ np.diag([native[0] / thermal_size[0], native[1] / thermal_size[1], 1.0])
+    return base @ scaling_homography(tuple(thermal_size), native)
+
+
+def played_sequence(folder: Path | None = None, layout: str | None = None, synthetic: int | None = None,
+                    length: int = 300, size: tuple[int, int] = (640, 480),
+                    thermal_size: tuple[int, int] | None = None) -> Sequence:
+    """The sequence to play: the folder (in `layout`, default detected), or else the synthetic sequence
+    of seed `synthetic`, `length` frames of visible `size` with its thermal rendered at `thermal_size`."""
+    if synthetic is None:
+        return load_sequence(folder, layout)
+    config = SyntheticConfig(width=size[0], height=size[1], length=length, thermal_size=thermal_size)
+    return make_sequence(synthetic, config)
+
+
+@contextlib.contextmanager
+def player_node(name: str) -> Iterator[Node]:
+    """rclpy (without its signal handlers: the caller stops the player) and a node to publish from;
+    both gone on the way out. Call apply_ros_environment() first."""
+    rclpy.init(args=[], signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        node = rclpy.create_node(name)
+        yield node
+        node.destroy_node()
+    finally:
+        rclpy.try_shutdown()
 
 
 def visible_payload(image: np.ndarray) -> tuple[np.ndarray, str]:
@@ -252,8 +283,6 @@ class Player:
 
     def flush(self, timeout_s: float = 2.0) -> bool:
         """Wait until reliable subscribers acknowledged everything published (True) or the timeout."""
-        from rclpy.duration import Duration
-
         return all(pub.wait_for_all_acked(Duration(seconds=timeout_s)) for pub in (self.visible_pub, self.thermal_pub))
 
     def close(self) -> None:

@@ -17,8 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-NODE_NAME = "rgbt_tracker"
-NODE_MODULE = "rgbt_tracker_ros.ros.tracker_node"
+from rgbt_tracker_ros.common.errors import JobFailed
+from rgbt_tracker_ros.ros.names import NODE_MODULE
+
 # The Fast DDS profile shipped with the package: large shared-memory segments for camera frames and
 # UDP on loopback only.
 FASTDDS_PROFILE = Path("config") / "fastdds_shm.xml"
@@ -26,8 +27,8 @@ FASTDDS_PROFILE = Path("config") / "fastdds_shm.xml"
 STOPPED_CLEANLY = (0, -signal.SIGINT, 128 + signal.SIGINT)
 
 
-class NodeFailed(RuntimeError):
-    """The tracker node exited or never became ready."""
+class NodeFailed(JobFailed):
+    """The tracker node (or the player next to it) exited or never became ready: the job failed (exit 1)."""
 
 
 def fastdds_profile() -> Path | None:

@@ -1,0 +1,294 @@
+"""The node benchmark (`rgbt-tracker node-bench`): the tracker node as a robot runs it, measured from outside.
+
+The node runs as its own process (DDS on localhost, the shipped Fast DDS profile); this process
+plays a synthetic sequence as 640x480 rgb8 visible and 640x512 mono16 thermal pairs at --rate,
+initialises the target through `~/init_target`, and after a warm-up measures for --seconds:
+- latency: from the visible stamp to the arrival of `~/target` here (same system clock) -> p50/p95/p99,
+- processed and offered pair rates, dropped pairs (offered pairs no `~/target` was published for),
+- the node's CPU (percent of one core, children included) and resident memory at the start, halfway and
+  end (also without shared pages: the DDS shared-memory segments count as resident once touched).
+--find-ceiling repeats shorter runs at rising rates and reports the highest with no dropped pair.
+Human text goes to stderr; a node that fails raises NodeFailed (a JobFailed). The command
+(arguments, --json) is commands/node_bench.py.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import rclpy
+
+from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
+from rgbt_tracker_ros.ros.names import NODE_NAME
+from rgbt_tracker_ros.ros_tools.player import Player, PlayerSettings
+from rgbt_tracker_ros.ros_tools.processes import (
+    STOPPED_CLEANLY, NodeFailed, ProcessMeter, apply_ros_environment, log_tail, node_command, start_process,
+    stop_process,
+)
+from rgbt_tracker_ros.ros_tools.tracker_client import connected_client, percentile_ms
+
+VISIBLE_SIZE = (640, 480)
+THERMAL_SIZE = (640, 512)
+BENCH_SEED = 1_000_000          # the first synthetic validation sequence
+# Time after the last measured pair for its result to arrive.
+GRACE_S = 1.0
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    rate_hz: float = 30.0
+    seconds: float = 20.0
+    warmup_s: float = 2.0
+    qos: str = "sensor_data"
+    node_name: str = NODE_NAME
+    node_command: str | None = None          # None: this interpreter running the package's node module
+    ros_args: tuple[str, ...] = ()
+    startup_timeout_s: float = 60.0
+    seed: int = BENCH_SEED
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.rate_hz <= 1000.0:
+            raise InputError(f"--rate must be in [1, 1000] Hz, got {self.rate_hz}")
+        if not 0.5 <= self.seconds <= 3600.0:
+            raise InputError(f"--seconds must be in [0.5, 3600], got {self.seconds}")
+        if not 0.0 <= self.warmup_s <= 600.0:
+            raise InputError(f"--warmup must be in [0, 600] s, got {self.warmup_s}")
+
+
+@dataclass
+class BenchResult:
+    latency_ms_p50: float
+    latency_ms_p95: float
+    latency_ms_p99: float
+    processed_hz: float
+    offered_hz: float
+    dropped_pairs: int
+    cpu_percent: float
+    rss_mb_start: float
+    rss_mb_end: float
+    rss_mb_mid: float = math.nan             # halfway: growth only in the first half is warm-up, not a leak
+    private_mb_start: float = math.nan
+    private_mb_end: float = math.nan
+    rate_hz: float = 0.0
+    seconds: float = 0.0
+    offered_pairs: int = 0
+    processed_pairs: int = 0
+    latency_ms_max: float = math.nan
+    player_late_messages: int = 0
+    load_average_1min: float | None = None
+
+    def as_json(self) -> dict:
+        return {k: _json_number(v) for k, v in asdict(self).items()}
+
+
+def _json_number(value):
+    if isinstance(value, float):
+        return round(value, 3) if math.isfinite(value) else None
+    return value
+
+
+@dataclass
+class _Published:
+    """What the player sent (filled from the player's thread)."""
+
+    visible: dict[int, int] = field(default_factory=dict)    # pair -> visible stamp
+    thermal: set[int] = field(default_factory=set)           # pairs whose thermal image went out
+    latest: tuple[int, int] | None = None                    # (pair, visible stamp) of the newest
+    started: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, image) -> None:
+        if image.camera == "visible":
+            self.visible[image.pair] = image.stamp_ns
+            self.latest = (image.pair, image.stamp_ns)
+            self.started.set()
+        else:
+            self.thermal.add(image.pair)
+
+
+def bench_sequence(settings: BenchSettings, rate_hz: float, seconds: float):
+    # Long enough not to loop in a normal run (a loop jumps the target); frames render on demand.
+    length = int(min(6000, max(60, math.ceil((seconds + settings.warmup_s + 10.0) * rate_hz))))
+    config = SyntheticConfig(width=VISIBLE_SIZE[0], height=VISIBLE_SIZE[1], length=length,
+                             thermal_size=THERMAL_SIZE)
+    return make_sequence(settings.seed, config)
+
+
+def measure(bench_node, client, meter: ProcessMeter, node_process, settings: BenchSettings,
+            rate_hz: float, seconds: float, sequence) -> BenchResult:
+    """One run at rate_hz: play, initialise, warm up, measure `seconds`, stop the player."""
+    published = _Published()
+    player = Player(bench_node, sequence, PlayerSettings(rate_hz=rate_hz, loop=True, qos=settings.qos,
+                                                         wait_for_subscribers_s=10.0), on_publish=published)
+    stop = threading.Event()
+    play_thread = threading.Thread(target=player.play, args=(stop,), name="player", daemon=True)
+    try:
+        if not player.wait_for_subscribers(stop):
+            raise NodeFailed("the tracker node did not subscribe to both image topics within 10 s")
+        play_thread.start()
+        _initialise(client, published, sequence, node_process)
+        window_start = time.time_ns() + int(settings.warmup_s * 1e9)
+        _sleep_until(window_start, node_process)
+        meter.start_cpu()
+        rss_start, private_start = meter.memory_mb()
+        window_end = window_start + int(seconds * 1e9)
+        _sleep_until((window_start + window_end) // 2, node_process)
+        rss_mid, _ = meter.memory_mb()
+        _sleep_until(window_end, node_process)
+        cpu = meter.cpu_percent()
+        rss_end, private_end = meter.memory_mb()
+    finally:
+        stop.set()
+        if play_thread.is_alive():
+            play_thread.join(5.0)
+    _sleep_until(time.time_ns() + int(GRACE_S * 1e9), node_process)
+    player.close()
+
+    offered = {stamp for pair, stamp in published.visible.items()
+               if window_start <= stamp < window_end and pair in published.thermal}
+    records = {}
+    for record in client.snapshot():
+        if record.stamp_ns in offered:
+            records.setdefault(record.stamp_ns, record)
+    latencies = [r.latency_ms for r in records.values()]
+    stamps = sorted(offered)
+    span_s = (stamps[-1] - stamps[0]) / 1e9 + 1.0 / rate_hz if stamps else seconds
+    return BenchResult(
+        latency_ms_p50=percentile_ms(latencies, 50),
+        latency_ms_p95=percentile_ms(latencies, 95),
+        latency_ms_p99=percentile_ms(latencies, 99),
+        processed_hz=len(records) / span_s,
+        offered_hz=len(offered) / span_s,
+        dropped_pairs=len(offered) - len(records),
+        cpu_percent=cpu,
+        rss_mb_start=rss_start,
+        rss_mb_end=rss_end,
+        rss_mb_mid=rss_mid,
+        private_mb_start=private_start,
+        private_mb_end=private_end,
+        rate_hz=rate_hz,
+        seconds=seconds,
+        offered_pairs=len(offered),
+        processed_pairs=len(records),
+        latency_ms_max=max(latencies) if latencies else math.nan,
+        player_late_messages=player.stats.late_messages,
+        load_average_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    )
+
+
+def _initialise(client, published: _Published, sequence, node_process) -> None:
+    """Initialise on a published frame with its ground truth, stamped with that frame's stamp."""
+    if not published.started.wait(10.0):
+        raise NodeFailed("the player published nothing within 10 s")
+    time.sleep(0.2)  # let the first pair reach the node
+    pair, stamp = published.latest
+    message = ""
+    for _ in range(20):
+        if node_process.poll() is not None:
+            raise NodeFailed(f"the tracker node exited with code {node_process.returncode}")
+        ok, message = client.init_target(sequence.groundtruth[pair % len(sequence)], stamp)
+        if ok:
+            return
+        time.sleep(0.25)
+        pair, stamp = published.latest  # that pair did not make it: a newer one
+    raise NodeFailed(f"the tracker node refused the target: {message}")
+
+
+def _sleep_until(stamp_ns: int, node_process) -> None:
+    while True:
+        left = (stamp_ns - time.time_ns()) / 1e9
+        if node_process.poll() is not None:
+            raise NodeFailed(f"the tracker node exited with code {node_process.returncode} during the run")
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.2))
+
+
+def describe(result: BenchResult) -> str:
+    load = f", load average {result.load_average_1min:.1f}" if result.load_average_1min is not None else ""
+    return (
+        f"{result.rate_hz:g} Hz for {result.seconds:g} s: {result.processed_pairs}/{result.offered_pairs} pairs "
+        f"processed ({result.processed_hz:.1f} of {result.offered_hz:.1f} Hz), {result.dropped_pairs} dropped\n"
+        f"  latency visible stamp -> ~/target: p50 {result.latency_ms_p50:.1f} ms, p95 {result.latency_ms_p95:.1f} ms, "
+        f"p99 {result.latency_ms_p99:.1f} ms, max {result.latency_ms_max:.1f} ms\n"
+        f"  node CPU {result.cpu_percent:.0f} % of a core, RSS {result.rss_mb_start:.1f} -> {result.rss_mb_mid:.1f} "
+        f"(halfway) -> {result.rss_mb_end:.1f} MB"
+        f" ({result.rss_mb_end - result.rss_mb_start:+.1f}; without shared pages "
+        f"{result.private_mb_start:.1f} -> {result.private_mb_end:.1f}){load}\n"
+        f"  player: {result.player_late_messages} messages published more than one period late"
+    )
+
+
+def ceiling_rates(start: float, step: float, highest: float) -> list[float]:
+    rates, rate = [], start
+    while rate <= highest + 1e-9:
+        rates.append(round(rate, 2))
+        rate *= step
+    return rates
+
+
+def run_bench(settings: BenchSettings, find_ceiling: bool = False, ceiling_step: float = 1.25,
+              ceiling_max: float = 240.0, ceiling_seconds: float = 5.0, node_log: Path | None = None) -> dict:
+    """Start the node, measure, stop it. The report: one BenchResult's fields, or the ceiling search."""
+    apply_ros_environment()
+    node_log = node_log or Path(tempfile.mkstemp(prefix="node_bench_", suffix=".log")[1])
+    process = start_process(node_command(settings.node_command, list(settings.ros_args)), node_log)
+    print(f"node-bench: tracker node pid {process.pid}, domain {os.environ['ROS_DOMAIN_ID']}, log {node_log}",
+          file=sys.stderr)
+    try:
+        with connected_client(process, settings.node_name, settings.startup_timeout_s) as client:
+            bench_node = rclpy.create_node(f"rgbt_node_bench_{os.getpid()}")
+            meter = ProcessMeter(process.pid)
+            if not find_ceiling:
+                report = _single_run(bench_node, client, meter, process, settings)
+            else:
+                report = _ceiling_search(bench_node, client, meter, process, settings, ceiling_step, ceiling_max,
+                                         ceiling_seconds)
+            bench_node.destroy_node()
+    except NodeFailed as exc:
+        _print_log_tail(node_log)
+        raise NodeFailed(str(exc)) from None
+    finally:
+        code = stop_process(process)
+    if code not in STOPPED_CLEANLY:  # SIGINT is how it was asked to stop
+        _print_log_tail(node_log)
+        raise NodeFailed(f"the tracker node exited with code {code} when stopped")
+    return report
+
+
+def _single_run(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings) -> dict:
+    sequence = bench_sequence(settings, settings.rate_hz, settings.seconds)
+    result = measure(bench_node, client, meter, process, settings, settings.rate_hz, settings.seconds, sequence)
+    print(describe(result), file=sys.stderr)
+    return result.as_json()
+
+
+def _ceiling_search(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings,
+                    ceiling_step: float, ceiling_max: float, ceiling_seconds: float) -> dict:
+    steps = []
+    ceiling = None
+    for rate in ceiling_rates(settings.rate_hz, ceiling_step, ceiling_max):
+        client.reset()
+        sequence = bench_sequence(settings, rate, ceiling_seconds)
+        result = measure(bench_node, client, meter, process, settings, rate, ceiling_seconds, sequence)
+        print(describe(result), file=sys.stderr)
+        steps.append(result.as_json())
+        if result.dropped_pairs > 0 or result.offered_pairs == 0:
+            break
+        ceiling = rate
+    print(f"ceiling: {ceiling if ceiling is not None else 'none'} Hz with every pair processed",
+          file=sys.stderr)
+    return {"ceiling_hz": ceiling, "steps": steps}
+
+
+def _print_log_tail(path: Path, lines: int = 20) -> None:
+    tail = log_tail(path, lines, "the node's log ")
+    if tail:
+        print(tail, file=sys.stderr)

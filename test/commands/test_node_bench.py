@@ -1,0 +1,44 @@
+"""`rgbt-tracker node-bench` (commands/node_bench.py over ros_tools/node_bench.py): the node started
+as its own process and measured from this one over DDS on localhost; its bad-input exit code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers.ros_processes import ros_test_environment, run_command
+from rgbt_tracker_ros.commands import node_bench
+
+pytestmark = pytest.mark.ros
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ros_env():
+    with ros_test_environment():
+        yield
+
+
+@pytest.mark.slow
+def test_node_bench_json_end_to_end():
+    result = run_command("node-bench", "--seconds", "3", "--warmup", "1", "--json", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "processed_hz", "offered_hz",
+                "dropped_pairs", "cpu_percent", "rss_mb_start", "rss_mb_end"):
+        assert key in report, key
+    assert report["offered_pairs"] >= 60 and report["processed_pairs"] > 0
+    assert 0 < report["latency_ms_p50"] <= report["latency_ms_p95"] <= report["latency_ms_p99"]
+    assert report["dropped_pairs"] == report["offered_pairs"] - report["processed_pairs"]
+    assert report["rss_mb_start"] > 10 and report["cpu_percent"] > 0
+    assert "latency visible stamp -> ~/target" in result.stderr
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["--ceiling-step", "1"], "--ceiling-step must exceed 1, got 1.0"),
+    (["--rate", "0.5"], "--rate must be in [1, 1000] Hz, got 0.5"),
+    (["--params-file", "/nonexistent/params.yaml"], "parameters file /nonexistent/params.yaml does not exist"),
+])
+def test_node_bench_bad_input_is_one_line_and_exit_2(args, reason, capsys):
+    assert node_bench.main(args) == 2  # refused before any process starts
+    assert capsys.readouterr().err.strip() == f"rgbt-tracker node-bench: error: {reason}"
