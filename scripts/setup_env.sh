@@ -18,4 +18,6 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
     echo "$want" > "$STAMP"
 fi
 # A normal (non-editable) install so console scripts and the share/ files (launch, config) exist.
+# setuptools stages the package in build/; a stale stage would install modules that were moved or deleted.
+rm -rf build
 "$VENV/bin/pip" install -q --no-deps --no-build-isolation . >/dev/null
