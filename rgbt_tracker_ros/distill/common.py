@@ -1,4 +1,5 @@
-"""Helpers shared by the distillation terms: feature widths, level pairing, resizing, adapters."""
+"""Helpers shared by the distillation terms: feature widths, level pairing, resizing, adapters, the
+frozen teacher."""
 
 from __future__ import annotations
 
@@ -18,28 +19,37 @@ def feature_channels(model: nn.Module) -> list[int]:
     return [*backbone.stage_channels, backbone.out_channels]
 
 
-def pair_levels(levels: tuple[int, ...], student_levels: int, teacher_levels: int, term: str) -> list[tuple[int, int]]:
-    """Level indices (negative = from the deepest) -> (student index, teacher index) pairs."""
+def pair_levels(levels: tuple[int, ...], student_levels: int, teacher_levels: int, where: str) -> list[tuple[int, int]]:
+    """Level indices (negative = from the deepest) -> (student index, teacher index) pairs. `where`
+    is the config section that gave them (e.g. distill.specific_common), for the error message."""
     pairs = []
     for level in levels:
         if not (-student_levels <= level < student_levels and -teacher_levels <= level < teacher_levels):
-            raise InputError(f"distill.{term}.levels: level {level} does not exist (student has {student_levels} "
+            raise InputError(f"{where}.levels: level {level} does not exist (student has {student_levels} "
                              f"feature levels, teacher {teacher_levels}; -1 is the neck)")
         pairs.append((level % student_levels, level % teacher_levels))
     return pairs
 
 
 def match_size(target: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """Resample a (teacher) map to the spatial size of a (student) map when they differ."""
+    """Resample a map to the spatial size of another when they differ (bilinear)."""
     if target.shape[-2:] == like.shape[-2:]:
         return target
     return F.interpolate(target, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def adapter(student_channels: int, teacher_channels: int) -> nn.Conv2d:
+def adapter(student_channels: int, teacher_channels: int, bias: bool = True) -> nn.Conv2d:
     """1x1 convolution from student to teacher width: trained with the student, never exported."""
-    return nn.Conv2d(student_channels, teacher_channels, 1)
+    return nn.Conv2d(student_channels, teacher_channels, 1, bias=bias)
 
 
 def zero(like: torch.Tensor) -> torch.Tensor:
     return like.new_zeros(())
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """Eval mode (BN statistics fixed) and no gradients: a teacher is never updated."""
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model

@@ -4,16 +4,11 @@ An RGB teacher branch (frozen) sees the visible crop; a thermal student branch s
 crop of the same window (same pixels, same target), so the thermal branch learns to produce the RGB
 branch's features from thermal input. The features are matched at several backbone depths
 (multi-level feature matching), through a 1x1 adapter wherever the widths differ (a wider teacher, or
-a student after channel pruning). The pipeline around it (teacher, distil, prune, fine-tune, export)
-is `training/thermal_compression.py`.
+a student after channel pruning). The student is `models.single_modality.SingleModalityStudent`; the
+pipeline around it (teacher, distil, prune, fine-tune, export) is `training/thermal_compression.py`.
 
 Pieces:
-- `CompressionConfig`: the term's typed config (enabled, weight, levels).
-- `SingleModalityStudent`: the student network run on ONE modality. `modality="thermal"` is the
-  thermal-only tracker: it reads `template_thermal` / `search_thermal` and ignores the visible inputs.
-  It keeps the student's state dict, so it is built and loaded like any student, and it exports to
-  the unchanged ONNX contract (the visible inputs stay graph inputs, unused), so the runtime and node
-  run it as they are: whether the visible camera is there, blind or absent makes no difference.
+- `CompressionConfig`: the term's typed config (the `compression:` section: on when it is present).
 - `rgb_branch_features`: the teacher's features of the visible crop, as the runtime would run it as an
   RGB tracker (no thermal image: the thermal input is the grey visible crop).
 - `FeatureMatchingLoss`: weight * mean over levels of MSE(adapter(student level), teacher level).
@@ -27,11 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rgbt_tracker_ros.models.config import ModelConfig
+from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.distill.common import adapter, match_size, pair_levels, zero
+from rgbt_tracker_ros.models.precision import as_float32
 from rgbt_tracker_ros.models.student import SingleStreamStudent
-from rgbt_tracker_ros.training.precision import as_float32
 
-MODALITIES = ("thermal", "visible")
 # ITU-R BT.601 luma, what cv2.COLOR_RGB2GRAY (the runtime's substitution) computes.
 _GREY = (0.299, 0.587, 0.114)
 
@@ -60,33 +55,6 @@ class CompressionConfig:
         return self.enabled and self.weight > 0
 
 
-class SingleModalityStudent(SingleStreamStudent):
-    """The single-stream student fed one modality only (same parameters and state dict).
-
-    The one backbone runs once, on that modality's crop; the concat fusion sees that modality's
-    features on both of its inputs (what the RGB-T student sees when the other camera is substituted).
-    """
-
-    def __init__(self, config: ModelConfig, modality: str = "thermal"):
-        if modality not in MODALITIES:
-            raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
-        super().__init__(config)
-        self.modality = modality
-
-    def encode(self, visible: torch.Tensor, thermal: torch.Tensor) -> dict[str, object]:
-        image = thermal if self.modality == "thermal" else visible
-        feats = self.backbone(self.normalise(image))
-        fused = self.fusion(feats[-1], feats[-1])
-        return {"visible": feats, "thermal": feats, self.modality: feats, "fused": fused}
-
-    @classmethod
-    def from_student(cls, student: nn.Module, modality: str = "thermal") -> "SingleModalityStudent":
-        """A single-modality copy of a (single-stream) student, weights included."""
-        model = cls(student.config, modality)
-        model.load_state_dict(student.state_dict())
-        return model
-
-
 def grey_of(visible: torch.Tensor) -> torch.Tensor:
     """Bx3xHxW RGB 0..255 -> Bx1xHxW grey (the runtime's substitute for a missing thermal image)."""
     w = visible.new_tensor(_GREY).view(1, 3, 1, 1)
@@ -103,28 +71,12 @@ def rgb_branch_features(teacher: nn.Module, visible: torch.Tensor) -> list[torch
     return list(teacher.encode(visible, grey_of(visible))["visible"])
 
 
-def feature_channels(model: nn.Module) -> list[int]:
-    """Widths of the backbone feature list [stage 0, ..., neck] of a student or teacher."""
-    if hasattr(model, "feature_channels"):
-        return list(model.feature_channels)
-    backbone = model.backbone if hasattr(model, "backbone") else model.backbone_visible
-    return [*backbone.stage_channels, backbone.out_channels]
-
-
-def freeze(model: nn.Module) -> nn.Module:
-    """Eval mode (BN statistics fixed) and no gradients: the teacher is never updated."""
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model
-
-
 class FeatureMatchingLoss(nn.Module):
     """Multi-level feature matching: weight * mean_l MSE(A_l(student_l), teacher_l.detach()).
 
-    A_l is a 1x1 convolution from the student's to the teacher's width at level l, initialised to the
-    identity where the widths agree (then the loss starts as plain MSE). A student level with a
-    different spatial size is resized (bilinear) to the teacher's.
+    A_l is a 1x1 convolution (no bias) from the student's to the teacher's width at level l,
+    initialised to the identity where the widths agree (then the loss starts as plain MSE). A student
+    level with a different spatial size is resized (bilinear) to the teacher's.
     """
 
     def __init__(self, config: CompressionConfig, student_channels: list[int], teacher_channels: list[int]):
@@ -132,29 +84,23 @@ class FeatureMatchingLoss(nn.Module):
         self.config = config
         n = len(student_channels)
         if len(teacher_channels) != n:
-            raise ValueError(f"student has {n} feature levels, teacher {len(teacher_channels)}: "
+            raise InputError(f"student has {n} feature levels, teacher {len(teacher_channels)}: "
                              "compression distillation needs the same stage count")
-        self.levels = []
-        for level in config.levels:
-            if not -n <= level < n:
-                raise ValueError(f"compression level {level} outside the {n} feature levels")
-            self.levels.append(level % n)
+        self.levels = [s for s, _ in pair_levels(config.levels, n, n, "compression")]
         self.adapters = nn.ModuleDict()
         for level in self.levels:
             cs, ct = student_channels[level], teacher_channels[level]
-            adapter = nn.Conv2d(cs, ct, 1, bias=False)
+            a = adapter(cs, ct, bias=False)
             if cs == ct:
                 with torch.no_grad():
-                    adapter.weight.copy_(torch.eye(ct).view(ct, ct, 1, 1))
-            self.adapters[str(level)] = adapter
+                    a.weight.copy_(torch.eye(ct).view(ct, ct, 1, 1))
+            self.adapters[str(level)] = a
 
     def forward(self, student: list[torch.Tensor], teacher: list[torch.Tensor]) -> torch.Tensor:
-        total = student[0].new_zeros(())
+        total = zero(student[0])
         for level in self.levels:
-            s = self.adapters[str(level)](student[level])
             t = teacher[level].detach()
-            if s.shape[-2:] != t.shape[-2:]:
-                s = F.interpolate(s, size=t.shape[-2:], mode="bilinear", align_corners=False)
+            s = match_size(self.adapters[str(level)](student[level]), t)
             total = total + F.mse_loss(s, t)
         return self.config.weight * total / len(self.levels)
 
@@ -166,7 +112,7 @@ class FeatureMatchingLoss(nn.Module):
         if key not in self.adapters:
             return
         old = self.adapters[key]
-        new = nn.Conv2d(len(keep), old.out_channels, 1, bias=False).to(old.weight.device)
+        new = adapter(len(keep), old.out_channels, bias=False).to(old.weight.device)
         new.weight.copy_(old.weight[:, keep.to(old.weight.device)])
         self.adapters[key] = new
 

@@ -1,27 +1,50 @@
-"""The distillation objective: the enabled terms composed, the frozen teacher, the masked student input."""
+"""The distillation objective: the enabled terms composed (`DistillConfig`, the `distill:` section),
+the frozen teacher, the masked student input."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.distill.path_selection import PathSelectionLoss
-from rgbt_tracker_ros.distill.specific_common import SpecificCommonLoss
-from rgbt_tracker_ros.distill.style_content import StyleContentLoss, mask_patches
+from rgbt_tracker_ros.distill.common import freeze
+from rgbt_tracker_ros.distill.path_selection import PathSelectionConfig, PathSelectionLoss
+from rgbt_tracker_ros.distill.specific_common import SpecificCommonConfig, SpecificCommonLoss
+from rgbt_tracker_ros.distill.style_content import MaskingConfig, StyleContentConfig, StyleContentLoss, mask_patches
+from rgbt_tracker_ros.models.checkpoint import load_checkpoint_model
 from rgbt_tracker_ros.models.config import ModelConfig
-from rgbt_tracker_ros.training.config import DistillConfig, LossConfig
+from rgbt_tracker_ros.models.losses import LossConfig
 
 _GEOMETRY = ("template_size", "search_size", "template_factor", "search_factor")
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """The `distill:` section (docs/distillation.md). A term is on only when its section is present
+    (`specific_common: {}` is the term with its defaults), and then not switched off by `enabled:
+    false` or `weight: 0`; a term that is off is not built (no adapters, nothing computed). Masking
+    likewise: only with a `masking:` section whose search_mask_ratio is above 0. `levels` index the
+    backbone feature lists [stage 0, ..., neck] of student and teacher alike (negative = from the
+    deepest: -1 is the neck)."""
+
+    teacher: str = ""  # teacher checkpoint (best.pt of a `kind: teacher` / `teacher_mp` run, or an exported student.pt)
+    specific_common: SpecificCommonConfig | None = None
+    path_selection: PathSelectionConfig | None = None
+    style_content: StyleContentConfig | None = None
+    masking: MaskingConfig | None = None
+
+
+def term_is_on(term) -> bool:
+    """Whether a term's section is present and neither disabled nor weighted 0."""
+    return term is not None and term.enabled and term.weight > 0
 
 
 def load_teacher(path: str | Path, student: ModelConfig, device: torch.device | str = "cpu") -> nn.Module:
     """A checkpoint (`train`'s best.pt/last.pt, or an exported folder's student.pt) -> the frozen
     network it holds, built by the model builder from the config stored with it, in eval mode."""
-    from rgbt_tracker_ros.training.export import load_checkpoint_model
-
     if not path:
         raise InputError("distill.teacher: no teacher checkpoint given")
     if not Path(path).is_file():
@@ -34,11 +57,11 @@ def load_teacher(path: str | Path, student: ModelConfig, device: torch.device | 
         if getattr(teacher.config, key) != getattr(student, key):
             raise InputError(f"distill.teacher: the teacher's {key} ({getattr(teacher.config, key)}) differs from "
                              f"the student's ({getattr(student, key)}); both must see the same crops")
-    return teacher.to(device).requires_grad_(False).eval()
+    return freeze(teacher.to(device))
 
 
 class DistillationLoss(nn.Module):
-    """Sum of the enabled terms, each already weighted; a term that is disabled or weighted 0 is not
+    """Sum of the terms that are on (`term_is_on`), each already weighted; a term that is off is not
     built (no parameters, no compute). Its parameters (the adapters) are trained with the student's
     optimizer and saved with the training checkpoint, never exported."""
 
@@ -46,12 +69,11 @@ class DistillationLoss(nn.Module):
         super().__init__()
         self.config = config
         self.terms = nn.ModuleDict()
-        on = lambda term: term.enabled and term.weight > 0  # noqa: E731
-        if on(config.specific_common):
+        if term_is_on(config.specific_common):
             self.terms["specific_common"] = SpecificCommonLoss(config.specific_common, student, teacher)
-        if on(config.path_selection):
+        if term_is_on(config.path_selection):
             self.terms["path_selection"] = PathSelectionLoss(config.path_selection, student, teacher, loss_config)
-        if on(config.style_content):
+        if term_is_on(config.style_content):
             self.terms["style_content"] = StyleContentLoss(config.style_content, student, teacher)
 
     def forward(self, student_out: dict, teacher_out: dict, targets) -> tuple[torch.Tensor, dict[str, float]]:
@@ -71,7 +93,7 @@ def mask_search(batch: dict, config: DistillConfig, model: ModelConfig,
     """The batch with `masking.search_mask_ratio` of each search crop's patches set to the pixel mean
     (independently per modality); the template and the original tensors are left untouched."""
     m = config.masking
-    if m.search_mask_ratio <= 0:
+    if m is None or m.search_mask_ratio <= 0:
         return batch
     patch = m.patch or model.stride
     out = dict(batch)

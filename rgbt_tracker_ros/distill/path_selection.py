@@ -18,19 +18,32 @@ heatmap (so the box maps are matched where they are read; samples without target
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.distill.common import adapter, feature_channels, match_size
-from rgbt_tracker_ros.training.config import LossConfig, PathSelectionConfig
-from rgbt_tracker_ros.training.losses import Targets, TrackingLoss, decode_at, giou_loss
+from rgbt_tracker_ros.models.losses import LossConfig, Targets, TrackingLoss, decode_at, giou_loss
+
+
+@dataclass(frozen=True)
+class PathSelectionConfig:
+    """`distill.path_selection` (needs a multi-path teacher): the term is on when the section is there
+    (and enabled, weight > 0)."""
+
+    enabled: bool = True
+    weight: float = 1.0
+    feature: float = 1.0    # student fused features vs the chosen path's features (template and search)
+    score: float = 1.0      # student score map vs the chosen path's (soft binary cross-entropy)
+    box: float = 1.0        # student size/offset maps vs the chosen path's, around the true centre
 
 
 def focal_loss_per_sample(logits: torch.Tensor, heatmap: torch.Tensor,
                           alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
-    """`training.losses.focal_loss`, one value per sample (normalised by that sample's positives)."""
+    """`models.losses.focal_loss`, one value per sample (normalised by that sample's positives)."""
     prob = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
     positive = heatmap.eq(1.0).float()
     pos_loss = -torch.log(prob) * (1 - prob) ** alpha * positive
@@ -71,7 +84,7 @@ class PathSelectionLoss(nn.Module):
         self.path_names = tuple(getattr(teacher, "path_names", ()))
         if not self.path_names:
             raise InputError("distill.path_selection needs a multi-path teacher (model kind teacher or teacher_mp); "
-                             "switch it off with path_selection: {enabled: false}")
+                             "leave the distill.path_selection section out")
         self.config, self.loss_config = config, loss_config
         self.adapter = None
         if config.feature > 0:

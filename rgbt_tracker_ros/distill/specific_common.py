@@ -17,12 +17,24 @@ resampled to the student's size when they differ.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from rgbt_tracker_ros.distill.common import adapter, feature_channels, match_size, pair_levels, zero
-from rgbt_tracker_ros.training.config import SpecificCommonConfig
+
+
+@dataclass(frozen=True)
+class SpecificCommonConfig:
+    """`distill.specific_common`: the term is on when the section is there (and enabled, weight > 0)."""
+
+    enabled: bool = True
+    weight: float = 1.0
+    levels: tuple[int, ...] = (-3, -2, -1)
+    common: float = 1.0     # weight of the modality-common part (mean of the teacher's two streams)
+    specific: float = 1.0   # weight of the modality-specific residuals
 
 
 def decompose(teacher_visible: torch.Tensor, teacher_thermal: torch.Tensor):
@@ -36,7 +48,7 @@ class SpecificCommonLoss(nn.Module):
         super().__init__()
         self.config = config
         s_ch, t_ch = feature_channels(student), feature_channels(teacher)
-        self.pairs = pair_levels(config.levels, len(s_ch), len(t_ch), "specific_common")
+        self.pairs = pair_levels(config.levels, len(s_ch), len(t_ch), "distill.specific_common")
         make = lambda: nn.ModuleList(adapter(s_ch[s], t_ch[t]) for s, t in self.pairs)  # noqa: E731
         self.common = make() if config.common > 0 else None
         self.specific_visible = make() if config.specific > 0 else None

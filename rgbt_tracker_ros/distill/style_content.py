@@ -21,15 +21,35 @@ the student's input only, independently per modality; the teacher sees the whole
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from rgbt_tracker_ros.distill.common import adapter, feature_channels, match_size, pair_levels, zero
-from rgbt_tracker_ros.training.config import StyleContentConfig
 
 EPS = 1e-5
+
+
+@dataclass(frozen=True)
+class StyleContentConfig:
+    """`distill.style_content`: the term is on when the section is there (and enabled, weight > 0)."""
+
+    enabled: bool = True
+    weight: float = 1.0
+    style: float = 0.01     # channel mean/std of the student's RGB vs thermal features, per level
+    content: float = 0.1    # instance-normalised student vs same-modality teacher features
+    levels: tuple[int, ...] = (0, 1, 2, 3)
+
+
+@dataclass(frozen=True)
+class MaskingConfig:
+    """`distill.masking`: CKD's random masking of search-input patches, student input only, training
+    steps only; on when the section is there with search_mask_ratio > 0."""
+
+    search_mask_ratio: float = 0.25  # fraction of patches masked per modality; 0 = off
+    patch: int = 0                    # patch side in pixels; 0 = the model's stride (one feature cell)
 
 
 def channel_stats(x: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
@@ -54,7 +74,7 @@ class StyleContentLoss(nn.Module):
         self.config = config
         s_ch = feature_channels(student)
         t_ch = feature_channels(teacher) if teacher is not None else s_ch
-        self.pairs = pair_levels(config.levels, len(s_ch), len(t_ch), "style_content")
+        self.pairs = pair_levels(config.levels, len(s_ch), len(t_ch), "distill.style_content")
         self.adapters = None
         if config.content > 0:
             self.adapters = nn.ModuleList(

@@ -1,1 +1,3 @@
-"""PyTorch networks (training side only): backbones, fusion, heads, the student, one builder."""
+"""PyTorch networks (training side only; imports `common` alone): backbones, fusion, heads, the
+student, the two-stream teachers, the single-modality student, one builder, checkpoint loading, the
+head's box losses and the reduced-precision forward helpers."""

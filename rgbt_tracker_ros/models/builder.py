@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.models.prompts import MutualPromptTeacher
 from rgbt_tracker_ros.models.student import SingleStreamStudent
@@ -16,7 +17,7 @@ def build_model(config: ModelConfig) -> nn.Module:
     try:
         return _BUILDERS[config.kind](config)
     except KeyError:
-        raise ValueError(f"unknown model kind {config.kind!r}; known: {sorted(_BUILDERS)}") from None
+        raise InputError(f"unknown model kind {config.kind!r}; known: {sorted(_BUILDERS)}") from None
 
 
 def parameter_count(model: nn.Module) -> int:

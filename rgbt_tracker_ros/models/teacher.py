@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.models.backbone import CompactBackbone, conv_bn_act
 from rgbt_tracker_ros.models.config import ModelConfig, TeacherConfig
 from rgbt_tracker_ros.models.head import CenterHead, pixelwise_correlation, template_kernel
@@ -76,7 +77,7 @@ class CrossModalAttention(nn.Module):
     def __init__(self, channels: int, heads: int):
         super().__init__()
         if channels % heads:
-            raise ValueError(f"attention_heads ({heads}) must divide the feature channels ({channels})")
+            raise InputError(f"attention_heads ({heads}) must divide the feature channels ({channels})")
         self.heads = heads
         self.query = nn.Conv2d(channels, channels, 1)
         self.key_value = nn.Conv2d(channels, 2 * channels, 1)

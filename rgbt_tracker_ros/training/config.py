@@ -1,13 +1,21 @@
-"""Everything a training run needs, as typed dataclasses loaded from one YAML file."""
+"""Everything a training run needs, as typed dataclasses loaded from one YAML file. The sections of
+other parts are theirs: `model` (models.config), `loss` (models.losses), `data.sampler`
+(data.sampler: its crop geometry is the model's, never set here), `distill` (distill.loss, each term's
+config beside the term)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from rgbt_tracker_ros.common.config_io import load_yaml_config
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.sampler import SamplerConfig
+from rgbt_tracker_ros.distill.loss import DistillConfig
 from rgbt_tracker_ros.models.config import ModelConfig
+from rgbt_tracker_ros.models.losses import LossConfig
+from rgbt_tracker_ros.models.precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,7 @@ class DataSource:
 @dataclass(frozen=True)
 class DataConfig:
     sources: tuple[DataSource, ...] = (DataSource(),)
-    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)  # augmentation; the crops follow `model`
     val_sequences: int = 40   # synthetic validation split (seeds never used for training)
     val_pairs: int = 384
     synthetic_width: int = 320
@@ -42,73 +50,6 @@ class OptimConfig:
     steps_per_epoch: int = 200
     warmup_steps: int = 200
     grad_clip: float = 5.0
-
-
-@dataclass(frozen=True)
-class LossConfig:
-    focal: float = 1.0
-    l1: float = 5.0
-    giou: float = 2.0
-    paths: float = 0.5  # teachers only: weight of the box losses of each fusion path's own prediction
-
-
-# -- distillation (docs/distillation.md) -----------------------------------------------------------
-# Every term has `enabled` and `weight`; a disabled term (or weight 0) is not built, holds no
-# parameters and costs nothing. `levels` index the backbone feature lists [stage 0, ..., neck] of
-# student and teacher alike (negative = from the deepest: -1 is the neck).
-
-
-@dataclass(frozen=True)
-class SpecificCommonConfig:
-    """CMD specific-common feature distillation (distill/specific_common.py)."""
-
-    enabled: bool = True
-    weight: float = 1.0
-    levels: tuple[int, ...] = (-3, -2, -1)
-    common: float = 1.0     # weight of the modality-common part (mean of the teacher's two streams)
-    specific: float = 1.0   # weight of the modality-specific residuals
-
-
-@dataclass(frozen=True)
-class PathSelectionConfig:
-    """CMD multi-path selection distillation (distill/path_selection.py); needs a multi-path teacher."""
-
-    enabled: bool = True
-    weight: float = 1.0
-    feature: float = 1.0    # student fused features vs the chosen path's features (template and search)
-    score: float = 1.0      # student score map vs the chosen path's (soft binary cross-entropy)
-    box: float = 1.0        # student size/offset maps vs the chosen path's, around the true centre
-
-
-@dataclass(frozen=True)
-class StyleContentConfig:
-    """CKD coupled style and content distillation (distill/style_content.py)."""
-
-    enabled: bool = True
-    weight: float = 1.0
-    style: float = 0.01     # channel mean/std of the student's RGB vs thermal features, per level
-    content: float = 0.1    # instance-normalised student vs same-modality teacher features
-    levels: tuple[int, ...] = (0, 1, 2, 3)
-
-
-@dataclass(frozen=True)
-class MaskingConfig:
-    """CKD's random masking of search-input patches, student input only, training steps only."""
-
-    search_mask_ratio: float = 0.25  # fraction of patches masked per modality; 0 = off
-    patch: int = 0                    # patch side in pixels; 0 = the model's stride (one feature cell)
-
-
-@dataclass(frozen=True)
-class DistillConfig:
-    teacher: str = ""  # teacher checkpoint (best.pt of a `kind: teacher` / `teacher_mp` run, or an exported student.pt)
-    specific_common: SpecificCommonConfig = field(default_factory=SpecificCommonConfig)
-    path_selection: PathSelectionConfig = field(default_factory=PathSelectionConfig)
-    style_content: StyleContentConfig = field(default_factory=StyleContentConfig)
-    masking: MaskingConfig = field(default_factory=MaskingConfig)
-
-
-PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -148,3 +89,22 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     run: RunConfig = field(default_factory=RunConfig)
     distill: DistillConfig | None = None  # None: plain training, no teacher
+
+
+def resume_path(resume: str, output_dir: str) -> str:
+    """--resume auto: continue a run that was stopped (a finished run then just reports its best.pt)."""
+    if resume != "auto":
+        return resume
+    last = Path(output_dir) / "last.pt"
+    return str(last) if last.is_file() else ""
+
+
+def load_train_config(path: str | Path, overrides: list[str] = (), *, output_dir: str = "", device: str = "",
+                      resume: str = "", epochs: int = 0) -> TrainConfig:
+    """The config of a training YAML with `--set` overrides, then the command line's flags that were
+    given: output folder, device, resume (a checkpoint or 'auto'), number of epochs."""
+    config = load_yaml_config(TrainConfig, path, overrides)
+    run = config.run.with_command_line(output_dir=output_dir, device=device)
+    run = run.with_command_line(resume=resume_path(resume, run.output_dir))
+    optim = replace(config.optim, epochs=epochs) if epochs else config.optim
+    return replace(config, run=run, optim=optim)

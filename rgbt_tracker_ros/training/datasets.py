@@ -8,14 +8,14 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset
 
-from rgbt_tracker_ros.data.sampler import PairSampler, SamplerConfig, TrainingPair
-from rgbt_tracker_ros.training.config import DataConfig, DataSource
+from rgbt_tracker_ros.data.readers import load_sequences
+from rgbt_tracker_ros.data.sampler import CropGeometry, PairSampler, TrainingPair
+from rgbt_tracker_ros.data.synthetic import SPLIT_SEED_START, SyntheticConfig, make_sequence
 from rgbt_tracker_ros.models.config import ModelConfig
+from rgbt_tracker_ros.training.config import DataConfig, DataSource
 
 
 def _synthetic_getter(source: DataSource, data: DataConfig, split: str):
-    from rgbt_tracker_ros.data.synthetic import SPLIT_SEED_START, SyntheticConfig, make_sequence
-
     config = SyntheticConfig(width=data.synthetic_width, height=data.synthetic_height,
                              length=data.synthetic_length, thermal_bits=source.thermal_bits)
     # Few sequences are alive at once: building one is cheap, holding hundreds is not.
@@ -25,30 +25,26 @@ def _synthetic_getter(source: DataSource, data: DataConfig, split: str):
 def _source_group(source: DataSource, data: DataConfig):
     if source.kind == "synthetic":
         return _synthetic_getter(source, data, "train"), source.count, source.weight
-    from rgbt_tracker_ros.data.readers import load_sequences
-
     sequences = load_sequences(source.path)
     if source.count:
         sequences = sequences[: source.count]
     return sequences.__getitem__, len(sequences), source.weight
 
 
-def sampler_config(data: DataConfig, model: ModelConfig) -> SamplerConfig:
-    """The sampler's crop geometry always follows the model's."""
-    from dataclasses import replace
-
-    return replace(data.sampler, template_size=model.template_size, search_size=model.search_size,
-                   template_factor=model.template_factor, search_factor=model.search_factor)
+def crop_geometry(model: ModelConfig) -> CropGeometry:
+    """The crops a model is trained on: its own (the sampler has no geometry of its own)."""
+    return CropGeometry(template_size=model.template_size, search_size=model.search_size,
+                        template_factor=model.template_factor, search_factor=model.search_factor)
 
 
 def build_sampler(data: DataConfig, model: ModelConfig) -> PairSampler:
-    return PairSampler([_source_group(s, data) for s in data.sources], sampler_config(data, model))
+    return PairSampler([_source_group(s, data) for s in data.sources], data.sampler, crop_geometry(model))
 
 
 def build_val_sampler(data: DataConfig, model: ModelConfig) -> PairSampler:
     source = DataSource(kind="synthetic", count=data.val_sequences)
     group = (_synthetic_getter(source, data, "val"), data.val_sequences, 1.0)
-    return PairSampler([group], sampler_config(data, model))
+    return PairSampler([group], data.sampler, crop_geometry(model))
 
 
 def collate(pairs: list[TrainingPair]) -> dict[str, torch.Tensor]:

@@ -1,29 +1,31 @@
-"""Export a trained student to the runtime's ONNX contract (docs/design.md) and check it against PyTorch."""
+"""Export a trained network to the runtime's ONNX contract (`tracking/contract.py`, docs/design.md)
+and check it against PyTorch."""
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from rgbt_tracker_ros import __version__
-from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.common.errors import JobFailed
+from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
 from rgbt_tracker_ros.models.builder import parameter_count
+from rgbt_tracker_ros.models.checkpoint import load_checkpoint_model
 from rgbt_tracker_ros.models.config import ModelConfig
-from rgbt_tracker_ros.models.student import SearchGraph, SingleStreamStudent, TemplateGraph
+from rgbt_tracker_ros.models.student import SearchGraph, TemplateGraph
+from rgbt_tracker_ros.tracking.contract import (
+    IR_VERSION, MODEL_FILE, OPSET, SEARCH_FILE, SEARCH_INPUTS, SEARCH_OUTPUTS, TEMPLATE_FILE, TEMPLATE_INPUTS,
+    TEMPLATE_OUTPUTS, WEIGHTS_FILE, model_metadata,
+)
+from rgbt_tracker_ros.tracking.preprocessing import CropWindow, crop_pair, to_network_input
 
 log = logging.getLogger(__name__)
-
-OPSET = 17
-IR_VERSION = 10  # onnxruntime 1.31 rejects newer IR versions
-TEMPLATE_INPUTS = ("template_visible", "template_thermal")
-SEARCH_INPUTS = ("template_features", "search_visible", "search_thermal")
-SEARCH_OUTPUTS = ("score", "size", "offset")
-WEIGHTS_FILE = "student.pt"
 
 
 def _example_inputs(config: ModelConfig, generator: torch.Generator):
@@ -33,7 +35,7 @@ def _example_inputs(config: ModelConfig, generator: torch.Generator):
 
 
 def _export_graph(module: torch.nn.Module, args: tuple, path: Path, inputs, outputs) -> None:
-    import onnx
+    import onnx  # the export's own dependency, loaded when a graph is written
 
     torch.onnx.export(
         module, args, str(path), input_names=list(inputs), output_names=list(outputs),
@@ -45,8 +47,9 @@ def _export_graph(module: torch.nn.Module, args: tuple, path: Path, inputs, outp
     onnx.save(model, str(path))
 
 
-def export_student(model: SingleStreamStudent, out_dir: Path, name: str = "student", training_info: dict | None = None) -> Path:
-    """Write template.onnx, search.onnx and model.json into out_dir; return the model.json path."""
+def export_student(model: nn.Module, out_dir: Path, name: str = "student", training_info: dict | None = None) -> Path:
+    """Write the two graphs, model.json and the PyTorch weights into out_dir; return the model.json path.
+    Any network with the student's graph interface exports (students, teachers, single-modality students)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.eval().cpu()
@@ -55,63 +58,50 @@ def export_student(model: SingleStreamStudent, out_dir: Path, name: str = "stude
     template_graph, search_graph = TemplateGraph(model).eval(), SearchGraph(model).eval()
     with torch.no_grad():
         features = template_graph(*template_args)
-        _export_graph(template_graph, template_args, out_dir / "template.onnx", TEMPLATE_INPUTS, ("template_features",))
-        _export_graph(search_graph, (features, *search_args), out_dir / "search.onnx", SEARCH_INPUTS, SEARCH_OUTPUTS)
-    metadata = {
-        "name": name,
-        "version": __version__,
-        "kind": config.kind,
-        "template_size": config.template_size,
-        "search_size": config.search_size,
-        "template_factor": config.template_factor,
-        "search_factor": config.search_factor,
-        "feature_size": [config.feature_size, config.feature_size],
-        "files": {"template": "template.onnx", "search": "search.onnx"},
-        "inputs": {"template": list(TEMPLATE_INPUTS), "search": list(SEARCH_INPUTS)},
-        "outputs": {"template": ["template_features"], "search": list(SEARCH_OUTPUTS)},
-        "normalisation": {"mean": config.pixel_mean, "std": config.pixel_std, "in_graph": True,
-                          "input_range": [0, 255], "channel_order": "RGB", "thermal_channels": 1},
-        "missing_modality": "substitute",
-        "params": parameter_count(model),
-        "model_config": asdict(config),
-        "training": training_info or {},
-    }
+        _export_graph(template_graph, template_args, out_dir / TEMPLATE_FILE, TEMPLATE_INPUTS, TEMPLATE_OUTPUTS)
+        _export_graph(search_graph, (features, *search_args), out_dir / SEARCH_FILE, SEARCH_INPUTS, SEARCH_OUTPUTS)
+    metadata = model_metadata(
+        name=name, version=__version__, kind=config.kind, template_size=config.template_size,
+        search_size=config.search_size, template_factor=config.template_factor,
+        search_factor=config.search_factor, feature_size=config.feature_size, pixel_mean=config.pixel_mean,
+        pixel_std=config.pixel_std, params=parameter_count(model), model_config=asdict(config),
+        training=training_info,
+    )
     saved_config = {"model": asdict(config), "name": name}
-    modality = getattr(model, "modality", None)  # single-modality students (distill/compression.py)
+    modality = getattr(model, "modality", None)  # single-modality students (models/single_modality.py)
     if modality is not None:
         # The graphs keep every input of the contract; this model reads only `modality` ones.
         metadata["input_modality"] = saved_config["input_modality"] = modality
-    path = out_dir / "model.json"
+    path = out_dir / MODEL_FILE
     path.write_text(json.dumps(metadata, indent=2) + "\n")
     # The PyTorch weights travel with the ONNX files (small), so anyone can re-check or fine-tune them.
     torch.save({"model": model.state_dict(), "config": saved_config}, out_dir / WEIGHTS_FILE)
     return path
 
 
-def check_parity(model: SingleStreamStudent, model_dir: Path, inputs: list[tuple[np.ndarray, ...]], tolerance: float = 1e-3) -> float:
+def check_parity(model: nn.Module, model_dir: Path, inputs: list[tuple[np.ndarray, ...]], tolerance: float = 1e-3) -> float:
     """Run PyTorch and ONNX Runtime on each (tv, tt, sv, st) input set; return the max abs difference.
 
-    Raises AssertionError when the difference exceeds tolerance.
+    Raises JobFailed when the difference exceeds tolerance.
     """
-    import onnxruntime as ort
+    import onnxruntime as ort  # the check's own dependency
 
     model = model.eval().cpu()
     opts = ort.SessionOptions()
-    template_sess = ort.InferenceSession(str(Path(model_dir) / "template.onnx"), opts, providers=["CPUExecutionProvider"])
-    search_sess = ort.InferenceSession(str(Path(model_dir) / "search.onnx"), opts, providers=["CPUExecutionProvider"])
+    template_sess = ort.InferenceSession(str(Path(model_dir) / TEMPLATE_FILE), opts, providers=["CPUExecutionProvider"])
+    search_sess = ort.InferenceSession(str(Path(model_dir) / SEARCH_FILE), opts, providers=["CPUExecutionProvider"])
     worst = 0.0
     for tv, tt, sv, st in inputs:
         with torch.no_grad():
             feats = TemplateGraph(model)(torch.from_numpy(tv), torch.from_numpy(tt))
             expected = [feats] + list(SearchGraph(model)(feats, torch.from_numpy(sv), torch.from_numpy(st)))
-        onnx_feats = template_sess.run(None, {"template_visible": tv, "template_thermal": tt})[0]
-        got = [onnx_feats] + search_sess.run(
-            None, {"template_features": onnx_feats, "search_visible": sv, "search_thermal": st}
-        )
+        onnx_feats = template_sess.run(None, dict(zip(TEMPLATE_INPUTS, (tv, tt))))[0]
+        got = [onnx_feats] + search_sess.run(None, dict(zip(SEARCH_INPUTS, (onnx_feats, sv, st))))
         for e, g in zip(expected, got):
             worst = max(worst, float(np.max(np.abs(e.numpy() - g))))
     if worst > tolerance:
-        raise AssertionError(f"ONNX Runtime differs from PyTorch by {worst:.2e} (tolerance {tolerance:.0e})")
+        raise JobFailed(f"parity check FAILED: ONNX Runtime differs from PyTorch by {worst:.2e} "
+                        f"(tolerance {tolerance:.0e})")
     return worst
 
 
@@ -125,47 +115,40 @@ def random_inputs(config: ModelConfig, count: int, seed: int = 0) -> list[tuple[
 def real_inputs(config: ModelConfig, count: int = 3, seed: int = 1_000_000) -> list[tuple[np.ndarray, ...]]:
     """Template/search crops cut from real rendered frames (a synthetic validation sequence) with
     the runtime's preprocessing, so the parity check also covers realistic value ranges."""
-    from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
-    from rgbt_tracker_ros.tracking.preprocessing import (
-        CropWindow, crop_thermal, crop_visible, thermal_stretch, to_network_input,
-    )
-
     sequence = make_sequence(seed, SyntheticConfig(width=320, height=256, length=max(2, count + 1)))
     out = []
     for i in range(count):
         visible, thermal = sequence.frame(i)
         box = sequence.groundtruth[i]
-        stretch = thermal_stretch(thermal)
         crops = []
         for size, factor in ((config.template_size, config.template_factor), (config.search_size, config.search_factor)):
-            window = CropWindow.around(box, factor, size)
-            crops += [to_network_input(crop_visible(visible, window)),
-                      to_network_input(crop_thermal(thermal, window, stretch, sequence.thermal_to_visible))]
+            crop_v, crop_t = crop_pair(visible, thermal, CropWindow.around(box, factor, size), sequence.thermal_to_visible)
+            crops += [to_network_input(crop_v), to_network_input(crop_t)]
         out.append(tuple(crops))
     return out
 
 
-def load_checkpoint_model(path: str | Path) -> tuple[SingleStreamStudent, dict]:
-    """(network in eval mode, checkpoint dict) of a `train` checkpoint or an exported student.pt, built
-    from the config stored with it. A missing, unreadable or foreign file raises InputError."""
-    from rgbt_tracker_ros.common.config_io import from_dict
-    from rgbt_tracker_ros.models.builder import build_model
+@dataclass(frozen=True)
+class ExportReport:
+    model_json: Path
+    parity_random: float   # max |ONNX - PyTorch| on random inputs
+    parity_real: float     # ... on crops of rendered frames
 
-    if not Path(path).is_file():
-        raise InputError(f"checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        model_config = from_dict(ModelConfig, state["config"]["model"], where="checkpoint.model")
-        modality = state["config"].get("input_modality")
-        if modality:  # a single-modality student (the thermal-only compressed model)
-            from rgbt_tracker_ros.distill.compression import SingleModalityStudent
 
-            model = SingleModalityStudent(model_config, modality)
-        else:
-            model = build_model(model_config)
-        model.load_state_dict(state["model"])
-    except InputError:
-        raise
-    except Exception as exc:  # torch.load of a non-checkpoint raises pickle, EOF, zip or type errors
-        raise InputError(f"cannot load checkpoint {path}: {type(exc).__name__}: {exc}") from exc
-    return model.eval(), state
+def export_checked(model: nn.Module, out_dir: Path, name: str, training_info: dict | None = None,
+                   tolerance: float = 1e-3) -> ExportReport:
+    """export_student, then the parity check on random inputs and on real crops (JobFailed if it fails)."""
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    path = export_student(model.cpu().eval(), Path(out_dir), name=name, training_info=training_info)
+    diff_random = check_parity(model, path.parent, random_inputs(model.config, 3), tolerance)
+    diff_real = check_parity(model, path.parent, real_inputs(model.config, 3), tolerance)
+    return ExportReport(path, diff_random, diff_real)
+
+
+def export_checkpoint(checkpoint: str | Path, output: str | Path, name: str = "", tolerance: float = 1e-3) -> ExportReport:
+    """`rgbt-tracker export`: a checkpoint's network as a checked model folder; model.json records
+    where it came from (checkpoint, epoch, step, best validation loss, run name)."""
+    model, state = load_checkpoint_model(checkpoint)
+    info = {"checkpoint": str(checkpoint), "epoch": state.get("epoch"), "step": state.get("step"),
+            "best_val_loss": state.get("best_val"), "run": state["config"].get("name")}
+    return export_checked(model, Path(output), name or state["config"].get("name", "student"), info, tolerance)

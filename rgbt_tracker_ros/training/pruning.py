@@ -18,7 +18,7 @@ channels (rounded to `round_to`, at least `min_channels`); that fraction is sear
 that the pruned model keeps `keep` of the tracking step's FLOPs or of the parameters (`target`).
 
 The pruned widths live in the model's config (`BackboneConfig.stages`, `stem_channels` and
-`inner_channels`), so `models.builder.build_model` (or `SingleModalityStudent`) rebuilds the pruned
+`inner_channels`), so `models.checkpoint.rebuild` (the builder, or `SingleModalityStudent`) rebuilds the pruned
 network from its stored config alone and loads its state dict; export is the student's.
 """
 
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from rgbt_tracker_ros.models.checkpoint import rebuild as rebuild_network
 from rgbt_tracker_ros.models.config import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -164,12 +165,7 @@ def pruned_model_config(config: ModelConfig, widths: dict[str, int]) -> ModelCon
 
 def rebuild(model: nn.Module, config: ModelConfig) -> nn.Module:
     """A fresh network of the same class as `model` from `config` (single-modality students keep their modality)."""
-    from rgbt_tracker_ros.distill.compression import SingleModalityStudent
-    from rgbt_tracker_ros.models.builder import build_model
-
-    if isinstance(model, SingleModalityStudent):
-        return SingleModalityStudent(config, model.modality)
-    return build_model(config)
+    return rebuild_network(config, getattr(model, "modality", None))
 
 
 @torch.no_grad()

@@ -1,4 +1,11 @@
-"""The training loop: one process, or one per GPU under torchrun (DistributedDataParallel)."""
+"""The training loop: one process, or one per GPU under torchrun (DistributedDataParallel).
+
+One loop for every run: `train` (a student, a teacher, a distillation: `TrackingObjective`) and the
+stages of `compress` (the RGB teacher is a `train` run; distil and fine-tune run the
+`CompressionObjective` on the thermal-only student as a `Stage`). The Trainer owns the schedule
+(warm-up then cosine decay), the data stream, gradient clipping, checkpoints, resuming, validation
+and the history; the objective hook (training/objectives.py) owns what is computed on a batch.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +14,52 @@ import logging
 import math
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 import torch.distributed as dist
+from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.distill import DistillationLoss, PathSupervisionLoss, load_teacher, mask_search
 from rgbt_tracker_ros.models.builder import build_model, parameter_count
-from rgbt_tracker_ros.training.config import TrainConfig
+from rgbt_tracker_ros.models.checkpoint import load_checkpoint_model
+from rgbt_tracker_ros.models.losses import TrackingLoss, decode_at, giou_loss
+from rgbt_tracker_ros.training.config import OptimConfig, TrainConfig
 from rgbt_tracker_ros.training.datasets import PairStream, collate, fixed_validation_batches
-from rgbt_tracker_ros.training.losses import TrackingLoss, decode_at, make_targets
-from rgbt_tracker_ros.training.precision import as_float32, forward_autocast
+from rgbt_tracker_ros.training.objectives import INPUTS, TrackingObjective, batch_targets
 
 log = logging.getLogger(__name__)
+
+
+class Objective(Protocol):
+    """The hook: what a run computes on a batch (training/objectives.py)."""
+
+    module: nn.Module | None  # trainable parameters of its own (adapters), or None
+    state_key: str            # their checkpoint key
+
+    def __call__(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]: ...
+
+    def validation(self, outputs: dict, batch: dict) -> dict[str, float]: ...
+
+    def describe(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A run that is one stage of a pipeline (compress's `distil`, `finetune`) rather than a run of its
+    own: its history records and progress carry the stage name, its checkpoints store
+    `checkpoint_config` (what `models.checkpoint.load_checkpoint_model` reads, plus the pipeline's
+    config), the pipeline writes the config and summary (no config.json, no plot here), best.pt is
+    written before last.pt (so last.pt holds the best validation loss so far; `train` writes last.pt
+    first, as it always has), and its data stream is offset by `stream_seed_offset`."""
+
+    name: str
+    checkpoint_config: dict
+    stream_seed_offset: int = 0
 
 
 def _distributed() -> tuple[int, int, int]:
@@ -34,15 +70,13 @@ def _distributed() -> tuple[int, int, int]:
     return int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0"))
 
 
-def _device(name: str, local_rank: int) -> torch.device:
+def training_device(name: str, local_rank: int = 0) -> torch.device:
+    """run.device (auto, cpu, cuda, cuda:N) as a torch device; cuda is this process's GPU."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda":
         name = f"cuda:{local_rank}"
     return torch.device(name)
-
-
-_INPUTS = ("template_visible", "template_thermal", "search_visible", "search_thermal")
 
 
 def batch_to(batch: dict, device: torch.device) -> dict:
@@ -56,40 +90,53 @@ def save_checkpoint(state: dict, path: Path) -> None:
     os.replace(partial, path)
 
 
+def learning_rate(optim: OptimConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to 2 % of optim.lr at the last step."""
+    total = optim.epochs * optim.steps_per_epoch
+    if step < optim.warmup_steps:
+        return optim.lr * (step + 1) / optim.warmup_steps
+    progress = (step - optim.warmup_steps) / max(1, total - optim.warmup_steps)
+    return optim.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
 class Trainer:
-    def __init__(self, config: TrainConfig):
+    """Trains `model` (default: built from config.model) on config.data with config.optim, minimising
+    `objective` (default: `TrackingObjective` of the config: box losses, teacher paths, distillation)."""
+
+    def __init__(self, config: TrainConfig, model: nn.Module | None = None, objective: Objective | None = None,
+                 stage: Stage | None = None, progress: bool = True):
         self.config = config
+        self.stage = stage
+        self.progress = progress
         self.rank, self.world, local_rank = _distributed()
-        self.device = _device(config.run.device, local_rank)
+        self.device = training_device(config.run.device, local_rank)
         if self.world > 1:
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
             if self.device.type == "cuda":
                 torch.cuda.set_device(self.device)
         if config.run.threads:
             torch.set_num_threads(config.run.threads)
-        torch.manual_seed(config.run.seed)
+        if model is None:
+            torch.manual_seed(config.run.seed)
+            model = build_model(config.model)
         self.out_dir = Path(config.run.output_dir)
-        self.model = build_model(config.model).to(self.device)
+        self.model = model.to(self.device)
         self.net = self.model
         if self.world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
-        self.loss = TrackingLoss(config.loss)
-        self.path_loss = PathSupervisionLoss(config.loss) if config.loss.paths > 0 else None  # teachers' paths
-        # Distillation: a frozen teacher (no_grad, eval) and the enabled terms, whose adapters train
-        # with the student (same optimizer), are saved in the training checkpoint and never exported.
-        self.teacher, self.distill, self.mask_generator = None, None, None
-        if config.distill is not None:
-            self.teacher = load_teacher(config.distill.teacher, config.model, self.device)
-            self.distill = DistillationLoss(config.distill, self.model, self.teacher, config.loss).to(self.device)
-            if self.world > 1:  # the adapters live outside DDP: same start on every rank, gradients averaged
-                for p in self.distill.parameters():
+        self.loss = TrackingLoss(config.loss)  # validation: the box losses of the prediction
+        self.objective = objective or TrackingObjective(config, self.net, self.model, self.device, self.rank)
+        self.extra = self.objective.module
+        if self.extra is not None:
+            self.extra.to(self.device)
+            if self.world > 1:  # outside DDP: same start on every rank, gradients averaged by hand
+                for p in self.extra.parameters():
                     dist.broadcast(p.data, src=0)
-            self.mask_generator = torch.Generator().manual_seed(config.run.seed * 1000 + self.rank)
         self.trainable = list(self.model.parameters())
-        if self.distill is not None:
-            self.trainable += list(self.distill.parameters())
+        if self.extra is not None:
+            self.trainable += list(self.extra.parameters())
         self.optimizer = torch.optim.AdamW(self.trainable, lr=config.optim.lr,
                                            weight_decay=config.optim.weight_decay)
         self.step = 0
@@ -99,12 +146,7 @@ class Trainer:
 
     # -- schedule, checkpoints ------------------------------------------------------------------
     def _lr(self) -> float:
-        o = self.config.optim
-        total = o.epochs * o.steps_per_epoch
-        if self.step < o.warmup_steps:
-            return o.lr * (self.step + 1) / o.warmup_steps
-        progress = (self.step - o.warmup_steps) / max(1, total - o.warmup_steps)
-        return o.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+        return learning_rate(self.config.optim, self.step)
 
     def save(self, name: str) -> Path:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,26 +154,27 @@ class Trainer:
         state = {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "step": self.step, "epoch": self.epoch, "best_val": self.best_val,
-            "config": asdict(self.config),
+            "config": self.stage.checkpoint_config if self.stage else asdict(self.config),
         }
-        if self.distill is not None:
-            state["distill"] = self.distill.state_dict()
+        if self.extra is not None:
+            state[self.objective.state_key] = self.extra.state_dict()
+        if self.stage:
+            state["stage"] = self.stage.name
         save_checkpoint(state, path)
         return path
 
     def resume(self, path: str | Path) -> None:
         state = torch.load(path, map_location=self.device, weights_only=False)
         self.model.load_state_dict(state["model"])
-        if self.distill is not None and "distill" in state:
-            self.distill.load_state_dict(state["distill"])
+        if self.extra is not None and self.objective.state_key in state:
+            self.extra.load_state_dict(state[self.objective.state_key])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.epoch, self.best_val = state["step"], state["epoch"], state["best_val"]
-        log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.step)
+        where = f"stage {self.stage.name}: " if self.stage else ""
+        log.info("%sresumed from %s at epoch %d, step %d", where, path, self.epoch, self.step)
 
     def initialize_weights(self, path: str | Path) -> None:
         """The model's weights from a checkpoint of the same kind and shapes; optimizer and schedule stay fresh."""
-        from rgbt_tracker_ros.training.export import load_checkpoint_model
-
         try:
             source, _ = load_checkpoint_model(path)
         except InputError as exc:
@@ -147,43 +190,27 @@ class Trainer:
 
     # -- loop -----------------------------------------------------------------------------------
     def data_loader(self) -> DataLoader:
+        offset = self.stage.stream_seed_offset if self.stage else 0
         stream = PairStream(self.config.data, self.config.model,
-                            seed=self.config.run.seed * 1000 + self.epoch, rank=self.rank)
+                            seed=self.config.run.seed * 1000 + self.epoch + offset, rank=self.rank)
         workers = self.config.run.workers
         return DataLoader(stream, batch_size=self.config.optim.batch_size, collate_fn=collate,
                           num_workers=workers, persistent_workers=False,
                           prefetch_factor=4 if workers else None,
                           pin_memory=self.device.type == "cuda")
 
-    def _autocast(self):
-        return forward_autocast(self.device, self.config.run.precision)
-
-    def objective(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-        """Box losses of the model's prediction, plus the teacher paths' (teacher training) or the
-        distillation terms (student distillation: the student may see a masked search crop)."""
-        c = self.config
-        targets = make_targets(batch["box"], batch["has_target"], c.model.search_size, c.model.feature_size)
-        student_batch = batch if self.distill is None else mask_search(batch, c.distill, c.model, self.mask_generator)
-        with self._autocast():
-            outputs = as_float32(self.net(*(student_batch[k] for k in _INPUTS)))
-        loss, parts = self.loss(outputs, targets)
-        if self.path_loss is not None and "path_outputs" in outputs:
-            extra, extra_parts = self.path_loss(outputs, targets)
-            loss, parts = loss + extra, parts | extra_parts
-        if self.distill is not None:
-            with torch.no_grad(), self._autocast():
-                teacher_out = as_float32(self.teacher(*(batch[k] for k in _INPUTS)))
-            extra, extra_parts = self.distill(outputs, teacher_out, targets)
-            loss, parts = loss + extra, parts | extra_parts
-        return loss, parts
+    def _train_mode(self, on: bool) -> None:
+        self.model.train(on)
+        if self.extra is not None:
+            self.extra.train(on)
 
     def train_step(self, batch: dict) -> dict[str, float]:
         c = self.config
         loss, parts = self.objective(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if self.distill is not None and self.world > 1:
-            for p in self.distill.parameters():
+        if self.extra is not None and self.world > 1:
+            for p in self.extra.parameters():
                 if p.grad is not None:
                     dist.all_reduce(p.grad)
                     p.grad /= self.world
@@ -196,29 +223,43 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self, batches: list[dict]) -> dict[str, float]:
-        """Loss on the fixed validation pairs, and how often the score peak lands within one cell
-        of the true centre with IoU > 0.5 (a quick stand-in for tracking success)."""
-        c = self.config
-        self.model.eval()
+        """Loss on the fixed validation pairs, what the objective adds there, and how often the score
+        peak lands within one cell of the true centre with IoU > 0.5 (a quick stand-in for tracking
+        success)."""
+        self._train_mode(False)
         total, hits, positives = 0.0, 0, 0
+        extra: dict[str, float] = {}
         for batch in batches:
             batch = batch_to(batch, self.device)
-            targets = make_targets(batch["box"], batch["has_target"], c.model.search_size, c.model.feature_size)
-            out = self.model(batch["template_visible"], batch["template_thermal"],
-                             batch["search_visible"], batch["search_thermal"])
+            targets = batch_targets(batch, self.config.model)
+            out = self.model(*(batch[k] for k in INPUTS))
             loss, _ = self.loss(out, targets)
-            total += float(loss) * len(batch["box"])
+            b = len(batch["box"])
+            total += float(loss) * b
+            for key, value in self.objective.validation(out, batch).items():
+                extra[key] = extra.get(key, 0.0) + value * b
             peak = out["score_logits"].flatten(1).argmax(1)
             pred = decode_at(out["size"], out["offset"], peak)
-            from rgbt_tracker_ros.training.losses import giou_loss  # local: only used here
-
             iou_ok = (1 - giou_loss(pred, targets.box)) > 0.5
             pos = targets.has_target
             hits += int((iou_ok & pos).sum())
             positives += int(pos.sum())
-        self.model.train()
+        self._train_mode(True)
         n = sum(len(b["box"]) for b in batches)
-        return {"val_loss": total / n, "val_hit_rate": hits / max(1, positives)}
+        return {"val_loss": total / n, **{k: v / n for k, v in extra.items()}, "val_hit_rate": hits / max(1, positives)}
+
+    def _end_of_epoch(self, metrics: dict[str, float]) -> None:
+        """The checkpoints of an epoch: last.pt, and best.pt when the validation loss is the best yet."""
+        if self.stage is None:
+            self.save("last.pt")
+            if metrics["val_loss"] < self.best_val:
+                self.best_val = metrics["val_loss"]
+                self.save("best.pt")
+            return
+        if metrics["val_loss"] < self.best_val or not (self.out_dir / "best.pt").is_file():
+            self.best_val = min(self.best_val, metrics["val_loss"])
+            self.save("best.pt")
+        self.save("last.pt")
 
     def fit(self) -> Path | None:
         c = self.config
@@ -229,19 +270,20 @@ class Trainer:
         val_batches = fixed_validation_batches(c.data, c.model, c.optim.batch_size) if self.is_main else []
         if self.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            (self.out_dir / "config.json").write_text(json.dumps(asdict(c), indent=2))
-            log.info("model %s: %d parameters, device %s, world size %d",
-                     c.model.kind, parameter_count(self.model), self.device, self.world)
-            if self.distill is not None:
-                log.info("distilling from %s (%s, %d parameters, frozen); terms: %s; adapters: %d parameters",
-                         c.distill.teacher, self.teacher.config.kind, parameter_count(self.teacher),
-                         ", ".join(self.distill.terms) or "none", parameter_count(self.distill))
+            if self.stage is None:
+                (self.out_dir / "config.json").write_text(json.dumps(asdict(c), indent=2))
+                log.info("model %s: %d parameters, device %s, world size %d",
+                         c.model.kind, parameter_count(self.model), self.device, self.world)
+                described = self.objective.describe()
+                if described:
+                    log.info("%s", described)
         history = self.out_dir / "history.jsonl"
-        self.model.train()
+        label = self.stage.name if self.stage else "epoch"
+        self._train_mode(True)
         while self.epoch < c.optim.epochs:
             loader = iter(self.data_loader())
-            bar = tqdm(range(c.optim.steps_per_epoch), desc=f"epoch {self.epoch + 1}/{c.optim.epochs}",
-                       disable=not self.is_main, dynamic_ncols=True)
+            bar = tqdm(range(c.optim.steps_per_epoch), desc=f"{label} {self.epoch + 1}/{c.optim.epochs}",
+                       disable=not (self.is_main and self.progress), dynamic_ncols=True)
             running: dict[str, float] = {}
             started = time.perf_counter()
             for _ in bar:
@@ -252,22 +294,22 @@ class Trainer:
             self.epoch += 1
             if self.is_main:
                 metrics = self.validate(val_batches)
-                record = {"epoch": self.epoch, "step": self.step, **running, **metrics,
+                head = {"stage": self.stage.name} if self.stage else {}
+                record = {**head, "epoch": self.epoch, "step": self.step, **running, **metrics,
                           "seconds": time.perf_counter() - started}
                 with history.open("a") as f:
                     f.write(json.dumps(record) + "\n")
-                log.info("epoch %d: %s", self.epoch, ", ".join(f"{k}={v:.4f}" for k, v in record.items()
-                                                               if isinstance(v, float)))
-                self.save("last.pt")
-                if metrics["val_loss"] < self.best_val:
-                    self.best_val = metrics["val_loss"]
-                    self.save("best.pt")
+                where = f"{self.stage.name} " if self.stage else ""
+                log.info("%sepoch %d: %s", where, self.epoch, ", ".join(f"{k}={v:.4f}" for k, v in record.items()
+                                                                       if isinstance(v, float)))
+                self._end_of_epoch(metrics)
             if self.world > 1:
                 dist.barrier()
         if self.world > 1:
             dist.destroy_process_group()
         if self.is_main:
-            _plot_history(history, self.out_dir / "training.png")
+            if self.stage is None:
+                _plot_history(history, self.out_dir / "training.png")
             return self.out_dir / "best.pt"
         return None
 

@@ -1,5 +1,5 @@
-"""The distillation terms on hand-made tensors with known values, switching terms off, and a
-distillation step that leaves the teacher untouched (docs/distillation.md)."""
+"""The distillation terms on hand-made tensors with known values, and switching terms off
+(docs/distillation.md); the distillation step through the Trainer is test/training/test_trainer.py."""
 
 import math
 from types import SimpleNamespace
@@ -8,17 +8,18 @@ import pytest
 import torch
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.distill import DistillationLoss, PathSelectionLoss, SpecificCommonLoss, StyleContentLoss
+from rgbt_tracker_ros.distill import (
+    DistillConfig, DistillationLoss, PathSelectionConfig, PathSelectionLoss, SpecificCommonConfig,
+    SpecificCommonLoss, StyleContentConfig, StyleContentLoss,
+)
 from rgbt_tracker_ros.distill.path_selection import binary_kl, box_loss_per_sample, select_paths
 from rgbt_tracker_ros.distill.specific_common import decompose
 from rgbt_tracker_ros.distill.style_content import EPS, mask_patches
 from rgbt_tracker_ros.models.builder import build_model
 from rgbt_tracker_ros.models.config import BackboneConfig, HeadConfig, ModelConfig
-from rgbt_tracker_ros.training.config import (
-    DistillConfig, LossConfig, MaskingConfig, PathSelectionConfig, RunConfig, SpecificCommonConfig,
-    StyleContentConfig, TrainConfig,
-)
-from rgbt_tracker_ros.training.losses import make_targets
+from rgbt_tracker_ros.models.losses import LossConfig, make_targets
+
+pytestmark = pytest.mark.torch
 
 TINY_STUDENT = ModelConfig(backbone=BackboneConfig(8, ((8, 1, 2), (16, 0, 2), (16, 0, 1)), 16), head=HeadConfig(16, 1))
 TINY_TEACHER = ModelConfig(kind="teacher", backbone=BackboneConfig(8, ((12, 1, 2), (24, 1, 2), (24, 1, 1)), 24),
@@ -206,13 +207,19 @@ def tiny_pair():
 
 
 def _all_on(**changes):
-    return DistillConfig(teacher="x", **changes)
+    """Every term's section present (with its defaults), then `changes`."""
+    sections = {"specific_common": SpecificCommonConfig(), "path_selection": PathSelectionConfig(),
+                "style_content": StyleContentConfig()}
+    return DistillConfig(teacher="x", **(sections | changes))
 
 
 @pytest.mark.parametrize("off", [
     {"specific_common": SpecificCommonConfig(enabled=False)},
     {"path_selection": PathSelectionConfig(weight=0.0)},
     {"style_content": StyleContentConfig(enabled=False)},
+    {"specific_common": None},   # no section: off
+    {"path_selection": None},
+    {"style_content": None},
 ])
 def test_each_term_can_be_switched_off(tiny_pair, off):
     student, teacher = tiny_pair
@@ -227,6 +234,8 @@ def test_each_term_can_be_switched_off(tiny_pair, off):
                                     path_selection=PathSelectionConfig(enabled=False),
                                     style_content=StyleContentConfig(weight=0.0)), student, teacher, LossConfig())
     assert len(none.terms) == 0 and n(none) == 0
+    no_sections = DistillationLoss(DistillConfig(teacher="x"), student, teacher, LossConfig())
+    assert len(no_sections.terms) == 0 and n(no_sections) == 0
 
 
 def test_a_disabled_term_is_not_computed(tiny_pair, monkeypatch):
@@ -240,42 +249,3 @@ def test_a_disabled_term_is_not_computed(tiny_pair, monkeypatch):
     with torch.no_grad():
         total, logs = loss(student(*inputs), teacher(*inputs), targets)
     assert calls == [] and "style_content" not in logs and torch.isfinite(total)
-
-
-def _tiny_batch(n=2):
-    g = torch.Generator().manual_seed(1)
-    return {
-        "template_visible": torch.rand(n, 3, 80, 80, generator=g) * 255,
-        "template_thermal": torch.rand(n, 1, 80, 80, generator=g) * 255,
-        "search_visible": torch.rand(n, 3, 160, 160, generator=g) * 255,
-        "search_thermal": torch.rand(n, 1, 160, 160, generator=g) * 255,
-        "box": torch.tensor([[60.0, 64.0, 30.0, 24.0], [20.0, 90.0, 40.0, 40.0]])[:n],
-        "has_target": torch.tensor([True, True])[:n],
-    }
-
-
-def test_distillation_step_leaves_the_teacher_untouched(tmp_path):
-    from dataclasses import asdict
-
-    from rgbt_tracker_ros.training.trainer import Trainer
-
-    torch.manual_seed(0)
-    teacher = build_model(TINY_TEACHER)
-    path = tmp_path / "teacher.pt"
-    torch.save({"model": teacher.state_dict(), "config": {"model": asdict(TINY_TEACHER)}}, path)
-    config = TrainConfig(model=TINY_STUDENT, run=RunConfig(output_dir=str(tmp_path / "run"), device="cpu"),
-                         distill=DistillConfig(teacher=str(path), masking=MaskingConfig(0.25)))
-    trainer = Trainer(config)
-    assert not trainer.teacher.training and not any(p.requires_grad for p in trainer.teacher.parameters())
-    before_teacher = {k: v.clone() for k, v in trainer.teacher.state_dict().items()}
-    before_student = {k: v.clone() for k, v in trainer.model.state_dict().items()}
-    parts = trainer.train_step(_tiny_batch())
-    assert {"specific_common", "path_selection", "style_content", "distill", "focal"} <= set(parts)
-    assert all(p.grad is None for p in trainer.teacher.parameters())
-    assert all(torch.equal(v, before_teacher[k]) for k, v in trainer.teacher.state_dict().items())  # BN stats too
-    assert not trainer.teacher.training
-    changed = [k for k, v in trainer.model.state_dict().items() if not torch.equal(v, before_student[k])]
-    assert changed  # the student learned
-    assert all(p.grad is not None for p in trainer.distill.parameters())  # the adapters learn with it
-    # the adapters stay out of the student's weights (what export writes)
-    assert not any(k.startswith("terms.") for k in trainer.model.state_dict())

@@ -10,12 +10,18 @@ import pytest
 import torch
 
 from rgbt_tracker_ros.common.config_io import from_dict
-from rgbt_tracker_ros.distill.compression import SingleModalityStudent
 from rgbt_tracker_ros.models.builder import build_model
+from rgbt_tracker_ros.models.checkpoint import load_checkpoint_model
 from rgbt_tracker_ros.models.config import BackboneConfig, ModelConfig
+from rgbt_tracker_ros.models.single_modality import SingleModalityStudent
+from rgbt_tracker_ros.tracking.config import TrackerConfig
+from rgbt_tracker_ros.tracking.tracker import RGBTTracker
+from rgbt_tracker_ros.training.export import check_parity, export_student, random_inputs, real_inputs
 from rgbt_tracker_ros.training.pruning import (
     PruningConfig, bn_l1_penalty, channel_groups, prune, prune_channels, step_cost,
 )
+
+pytestmark = pytest.mark.torch
 
 
 def _randomised(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
@@ -131,8 +137,6 @@ def test_bn_sparsity_penalty_is_differentiable():
 
 @pytest.fixture(scope="module")
 def exported_pruned(tmp_path_factory):
-    from rgbt_tracker_ros.training.export import export_student
-
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     out = tmp_path_factory.mktemp("pruned")
     torch.manual_seed(0)
@@ -142,10 +146,9 @@ def exported_pruned(tmp_path_factory):
     return pruned, out
 
 
+@pytest.mark.slow  # the exported_pruned fixture: an ONNX export (about 5 s)
 def test_pruned_model_exports_and_onnx_matches_pytorch(exported_pruned):
     import onnx
-
-    from rgbt_tracker_ros.training.export import check_parity, random_inputs, real_inputs
 
     model, out = exported_pruned
     assert check_parity(model, out, random_inputs(model.config, 2), 1e-3) < 1e-3
@@ -159,11 +162,8 @@ def test_pruned_model_exports_and_onnx_matches_pytorch(exported_pruned):
         "template_features", "search_visible", "search_thermal"]
 
 
+@pytest.mark.slow  # the exported_pruned fixture: an ONNX export (about 5 s)
 def test_pruned_export_reloads_and_the_runtime_runs_it(exported_pruned):
-    from rgbt_tracker_ros.tracking.config import TrackerConfig
-    from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-    from rgbt_tracker_ros.training.export import load_checkpoint_model
-
     model, out = exported_pruned
     reloaded, _ = load_checkpoint_model(out / "student.pt")
     assert isinstance(reloaded, SingleModalityStudent) and reloaded.modality == "thermal"

@@ -1,5 +1,6 @@
 """Box losses of the centre head, kept apart from the training loop (OSTrack's recipe:
-focal loss on a Gaussian centre heatmap, L1 and GIoU on the box read at the true centre)."""
+focal loss on a Gaussian centre heatmap, L1 and GIoU on the box read at the true centre). Shared by
+the trainer, the distillation terms (path selection scores each teacher path with them) and validation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from rgbt_tracker_ros.training.config import LossConfig
+
+@dataclass(frozen=True)
+class LossConfig:
+    """The weights of the head's losses (the `loss:` section of a training config)."""
+
+    focal: float = 1.0
+    l1: float = 5.0
+    giou: float = 2.0
+    paths: float = 0.5  # teachers only: weight of the box losses of each fusion path's own prediction
 
 
 @dataclass

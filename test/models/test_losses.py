@@ -1,9 +1,13 @@
+"""The centre head's box losses (models/losses.py) on hand-computed values."""
+
 import math
 
+import pytest
 import torch
 
-from rgbt_tracker_ros.training.config import LossConfig
-from rgbt_tracker_ros.training.losses import TrackingLoss, decode_at, focal_loss, giou_loss, make_targets
+from rgbt_tracker_ros.models.losses import LossConfig, TrackingLoss, decode_at, focal_loss, giou_loss, make_targets
+
+pytestmark = pytest.mark.torch
 
 
 def test_targets_put_the_peak_on_the_centre_cell():

@@ -1,17 +1,19 @@
-"""A tiny real training run (two epochs of a few steps), resume, export and the ONNX/PyTorch parity check."""
+"""`rgbt-tracker train`: a tiny real training run (two epochs of a few steps), resume, init, export of
+its checkpoint, the errors a user can make; a tiny teacher, then a distillation from it, then export."""
 
 import json
+import math
 
 import numpy as np
 import pytest
 import torch
 
-from rgbt_tracker_ros.models.builder import build_model
+from rgbt_tracker_ros.models.builder import build_model, parameter_count
 from rgbt_tracker_ros.models.config import ModelConfig
-from rgbt_tracker_ros.training.export import (
-    WEIGHTS_FILE, check_parity, export_student, random_inputs, real_inputs,
-)
+
 from helpers.tiny_runs import TINY_DATA, run_cli, tiny_optim
+
+pytestmark = pytest.mark.torch
 
 TINY_CONFIG = "name: tiny\n" + TINY_DATA + f"""
 optim: {tiny_optim(2)}
@@ -29,6 +31,7 @@ def trained_run(tmp_path_factory):
     return out, config
 
 
+@pytest.mark.slow
 def test_training_writes_checkpoints_history_and_plot(trained_run):
     out, _ = trained_run
     run = out / "run"
@@ -38,6 +41,7 @@ def test_training_writes_checkpoints_history_and_plot(trained_run):
     assert all(np.isfinite(h["val_loss"]) for h in history)
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_checkpoint(trained_run):
     out, config = trained_run
     proc = run_cli("train", "--config", str(config), "--resume", str(out / "run" / "last.pt"), "--epochs", "3")
@@ -47,6 +51,7 @@ def test_resume_continues_from_the_checkpoint(trained_run):
     assert history[2]["step"] == 6
 
 
+@pytest.mark.slow
 def test_export_command_checks_parity(trained_run, tmp_path):
     out, _ = trained_run
     proc = run_cli("export", "--checkpoint", str(out / "run" / "best.pt"), "--output", str(tmp_path / "model"))
@@ -56,33 +61,7 @@ def test_export_command_checks_parity(trained_run, tmp_path):
     assert meta["search_size"] == 160 and meta["files"] == {"template": "template.onnx", "search": "search.onnx"}
 
 
-def test_export_rejects_a_missing_checkpoint(tmp_path):
-    proc = run_cli("export", "--checkpoint", str(tmp_path / "none.pt"), "--output", str(tmp_path / "m"))
-    assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
-
-
-def test_parity_check_fails_when_the_graph_does_not_match(tmp_path):
-    torch.manual_seed(0)
-    model = build_model(ModelConfig())
-    export_student(model, tmp_path)
-    assert check_parity(model, tmp_path, random_inputs(model.config, 1)) < 1e-4
-    other = build_model(ModelConfig())  # different random weights
-    with pytest.raises(AssertionError, match="differs from PyTorch"):
-        check_parity(other, tmp_path, random_inputs(model.config, 1))
-
-
-def test_shipped_model_matches_its_pytorch_weights(repo_root):
-    """The default model in weights/student: its ONNX graphs against the PyTorch weights shipped beside them."""
-    from rgbt_tracker_ros.common.config_io import from_dict
-
-    folder = repo_root / "rgbt_tracker_ros" / "weights" / "student"
-    state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=False)
-    model = build_model(from_dict(ModelConfig, state["config"]["model"]))
-    model.load_state_dict(state["model"])
-    inputs = random_inputs(model.config, 2) + real_inputs(model.config, 2)
-    assert check_parity(model, folder, inputs, tolerance=1e-3) < 1e-3
-
-
+@pytest.mark.slow
 def test_init_starts_from_the_checkpoints_weights_with_a_fresh_schedule(trained_run, tmp_path):
     out, config = trained_run
     source = out / "run" / "best.pt"
@@ -99,6 +78,7 @@ def test_init_starts_from_the_checkpoints_weights_with_a_fresh_schedule(trained_
     assert all(torch.equal(started["model"][k], expected[k]) for k in weights)
 
 
+@pytest.mark.slow
 def test_init_rejects_a_missing_checkpoint_and_another_model_kind(trained_run, tmp_path):
     out, config = trained_run
     proc = run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "a"),
@@ -109,6 +89,7 @@ def test_init_rejects_a_missing_checkpoint_and_another_model_kind(trained_run, t
     assert proc.returncode != 0 and "holds a 'student' model" in proc.stderr
 
 
+@pytest.mark.slow
 def test_resume_auto_starts_fresh_then_continues_a_stopped_run(trained_run, tmp_path):
     _, config = trained_run
     out = tmp_path / "auto"
@@ -124,6 +105,7 @@ def test_resume_auto_starts_fresh_then_continues_a_stopped_run(trained_run, tmp_
     assert [h["epoch"] for h in history] == [1, 2]
 
 
+@pytest.mark.slow
 def test_a_file_that_is_not_a_checkpoint_gives_a_clear_error(trained_run, tmp_path):
     _, config = trained_run
     bad = tmp_path / "notes.pt"
@@ -133,31 +115,7 @@ def test_a_file_that_is_not_a_checkpoint_gives_a_clear_error(trained_run, tmp_pa
         assert proc.returncode == 2 and "cannot load checkpoint" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_bf16_forward_gives_float32_losses_close_to_fp32(tmp_path):
-    from rgbt_tracker_ros.common.config_io import load_yaml_config
-    from rgbt_tracker_ros.training.config import TrainConfig
-    from rgbt_tracker_ros.training.trainer import Trainer
-
-    config = tmp_path / "tiny.yaml"
-    config.write_text(TINY_CONFIG.replace("OUT", str(tmp_path / "run")))
-    losses = {}
-    for precision in ("fp32", "bf16"):
-        torch.manual_seed(0)
-        trainer = Trainer(load_yaml_config(TrainConfig, config, [f"run.precision={precision}"]))
-        if precision == "fp32":
-            batch = next(iter(trainer.data_loader()))
-            weights = trainer.model.state_dict()
-        trainer.model.load_state_dict(weights)
-        loss, parts = trainer.objective(batch)
-        assert loss.dtype == torch.float32
-        loss.backward()
-        assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in trainer.model.parameters()
-                   if p.requires_grad)
-        losses[precision] = loss.item()
-    assert losses["bf16"] == pytest.approx(losses["fp32"], rel=0.05)
-    assert losses["bf16"] != losses["fp32"]  # the bf16 pass really ran in reduced precision
-
-
+@pytest.mark.slow
 def test_unknown_precision_is_a_clear_error(trained_run, tmp_path):
     _, config = trained_run
     proc = run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "p"), "--set", "run.precision=fp16")
@@ -165,22 +123,88 @@ def test_unknown_precision_is_a_clear_error(trained_run, tmp_path):
     assert "run.precision must be one of fp32, bf16, got 'fp16'" in proc.stderr
 
 
-def test_train_bench_times_both_precisions_and_writes_nothing(tmp_path):
-    config = tmp_path / "tiny.yaml"
-    config.write_text(TINY_CONFIG.replace("OUT", str(tmp_path / "run")))
-    proc = run_cli("train-bench", "--config", str(config), "--steps", "2")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = [line.split(" | ") for line in proc.stdout.splitlines() if line.startswith(("fp32 |", "bf16 |"))]
-    assert [r[0] for r in rows] == ["fp32", "bf16"]
-    assert all(float(r[1]) > 0 and r[3].endswith("x") for r in rows)
-    assert not (tmp_path / "run").exists()
-    proc = run_cli("train-bench", "--config", str(config), "--steps", "0")
-    assert proc.returncode == 2 and "--steps must be at least 1" in proc.stderr
-
-
+@pytest.mark.slow
 def test_unknown_device_is_a_clear_error(trained_run, tmp_path):
     _, config = trained_run
     for proc in (run_cli("train", "--config", str(config), "--output-dir", str(tmp_path / "d"), "--device", "gpu0"),
                  run_cli("train-bench", "--config", str(config), "--steps", "1", "--device", "gpu0")):
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert "run.device must be auto, cpu, cuda or cuda:N, got 'gpu0'" in proc.stderr
+
+
+# -- teacher, then distillation, through the CLI ---------------------------------------------------
+DATA = TINY_DATA + f"optim: {tiny_optim(2)}\n"
+TINY_TEACHER = """
+name: tiny_teacher
+model:
+  kind: teacher_mp
+  backbone: {stem_channels: 8, stages: [[12, 1, 2], [16, 1, 2], [24, 1, 1]], out_channels: 16}
+  head: {channels: 16, tower_depth: 1}
+run: {output_dir: OUT, workers: 0, threads: 1}
+""" + DATA
+TINY_DISTILL = """
+name: tiny_distill
+distill:
+  teacher: TEACHER
+  specific_common: {}
+  path_selection: {}
+  style_content: {}
+  masking: {search_mask_ratio: 0.25}
+run: {output_dir: OUT, workers: 0, threads: 1}
+""" + DATA
+
+
+def _history(run):
+    return [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.slow
+def test_teacher_then_distillation_then_export(tmp_path):
+    teacher_run, student_run = tmp_path / "teacher", tmp_path / "distill"
+    (tmp_path / "teacher.yaml").write_text(TINY_TEACHER.replace("OUT", str(teacher_run)))
+    proc = run_cli("train", "--config", str(tmp_path / "teacher.yaml"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert {"path_rgb", "path_thermal", "path_fused"} <= set(_history(teacher_run)[-1])
+
+    distill_yaml = tmp_path / "distill.yaml"
+    distill_yaml.write_text(TINY_DISTILL.replace("OUT", str(student_run)).replace("TEACHER", str(teacher_run / "best.pt")))
+    proc = run_cli("train", "--config", str(distill_yaml))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "distilling from" in proc.stderr
+    history = _history(student_run)
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert {"specific_common", "path_selection", "style_content", "distill", "focal", "l1", "giou"} <= set(history[-1])
+    state = torch.load(student_run / "best.pt", map_location="cpu", weights_only=False)
+    plain = build_model(ModelConfig())
+    assert set(state["model"]) == set(plain.state_dict())  # the student alone: adapters are kept apart
+    assert state["distill"]                                  # ... in the training checkpoint, for resuming
+
+    # The third epoch under bf16 autocast (student and frozen teacher): a resumed run may switch precision.
+    proc = run_cli("train", "--config", str(distill_yaml), "--resume", str(student_run / "last.pt"), "--epochs", "3",
+                   "--set", "run.precision=bf16")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _history(student_run)[-1]["step"] == 6
+    assert all(math.isfinite(v) for v in _history(student_run)[-1].values())
+
+    proc = run_cli("export", "--checkpoint", str(student_run / "best.pt"), "--output", str(tmp_path / "model"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "max |ONNX - PyTorch|" in proc.stdout
+    meta = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert meta["kind"] == "student" and meta["params"] == parameter_count(plain)
+
+
+def test_distillation_reports_a_missing_teacher(tmp_path):
+    distill_yaml = tmp_path / "distill.yaml"
+    distill_yaml.write_text(TINY_DISTILL.replace("OUT", str(tmp_path / "run")).replace("TEACHER", str(tmp_path / "no.pt")))
+    proc = run_cli("train", "--config", str(distill_yaml))
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_crop_geometry_key_in_the_sampler_section_is_a_one_line_error(tmp_path):
+    config = tmp_path / "geometry.yaml"
+    config.write_text(TINY_CONFIG.replace("OUT", str(tmp_path / "run"))
+                      .replace("  synthetic_length: 20\n", "  synthetic_length: 20\n  sampler: {search_size: 192}\n"))
+    proc = run_cli("train", "--config", str(config))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "rgbt-tracker train: error: geometry.yaml.data.sampler: unknown key(s) ['search_size']" in proc.stderr
+    assert not (tmp_path / "run").exists()

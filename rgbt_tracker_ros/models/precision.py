@@ -1,4 +1,4 @@
-"""Reduced-precision forward passes for training (`run.precision`).
+"""Reduced-precision forward passes of the networks in training (`run.precision`).
 
 Only the forward passes run under bf16 autocast; their outputs are cast back to float32, so the
 losses, the distillation terms' statistics, the weights and the optimizer all stay in full precision.
@@ -7,6 +7,8 @@ losses, the distillation terms' statistics, the weights and the optimizer all st
 from __future__ import annotations
 
 import torch
+
+PRECISIONS = ("fp32", "bf16")  # `run.precision`
 
 
 def forward_autocast(device: torch.device, precision: str) -> torch.autocast:
