@@ -1,4 +1,4 @@
-"""`rgbt-tracker`: one command, one subcommand per job. Each subcommand lives next to the code it drives."""
+"""`rgbt-tracker`: one command, one subcommand per job; each subcommand is a module of commands/ (imported on use)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import sys
 
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
 SUBCOMMANDS = {
-    "track": ("rgbt_tracker_ros.tracking.track_command", "track a target through one sequence, write its boxes"),
-    "eval": ("rgbt_tracker_ros.evaluation.eval_command", "PR/SR/NPR of trackers over sequences, with plots"),
-    "bench": ("rgbt_tracker_ros.evaluation.bench_command", "parameters, GFLOPs and latency of the student"),
+    "track": ("rgbt_tracker_ros.commands.track", "track a target through one sequence, write its boxes"),
+    "eval": ("rgbt_tracker_ros.commands.eval", "PR/SR/NPR of trackers over sequences, with plots"),
+    "bench": ("rgbt_tracker_ros.commands.bench", "parameters, GFLOPs and latency of the student"),
     "train": ("rgbt_tracker_ros.commands.train", "train a model from a config file"),
     "train-bench": ("rgbt_tracker_ros.commands.train_bench", "seconds per training step of a config, fp32 against bf16"),
     "export": ("rgbt_tracker_ros.commands.export", "export a checkpoint to ONNX and check it"),
     "compress": ("rgbt_tracker_ros.commands.compress",
                  "thermal-only model: RGB teacher, compression distillation, pruning, fine-tuning, export"),
-    "ablation": ("rgbt_tracker_ros.evaluation.ablation",
+    "ablation": ("rgbt_tracker_ros.commands.ablation",
                  "ablation table of exported models: PR/SR/NPR, per attribute, real thermal, cost, latency"),
     "play": ("rgbt_tracker_ros.commands.play", "publish a sequence as the two camera topics (ROS 2)"),
     "demo": ("rgbt_tracker_ros.commands.demo", "player + tracker node over DDS, init by service, PR/SR and a video"),

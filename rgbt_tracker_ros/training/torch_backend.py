@@ -23,7 +23,7 @@ from rgbt_tracker_ros.tracking.config import TrackerConfig
 from rgbt_tracker_ros.tracking.contract import SEARCH_INPUTS, TEMPLATE_INPUTS
 from rgbt_tracker_ros.tracking.model_bundle import ModelBundle
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-from rgbt_tracker_ros.training.export import load_checkpoint_model
+from rgbt_tracker_ros.models.checkpoint import load_checkpoint_model
 
 TORCH_PROVIDER = "torch-cpu"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
 from rgbt_tracker_ros.data.writer import write_sequence_folder
-from rgbt_tracker_ros.distill.compression import SingleModalityStudent
+from rgbt_tracker_ros.models.single_modality import SingleModalityStudent
 from rgbt_tracker_ros.models.builder import build_model
 from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.training.export import export_student
