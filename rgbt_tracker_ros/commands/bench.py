@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from rgbt_tracker_ros.commands.runner import guarded, json_output, standalone_main
+from rgbt_tracker_ros.commands.runner import add_runtime_arguments, guarded, json_output, standalone_main
 from rgbt_tracker_ros.evaluation.bench import BenchSettings, benchmark
 from rgbt_tracker_ros.tracking.config import parse_providers
 
@@ -22,9 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="repetitions; each figure is their median (default %(default)s)")
     parser.add_argument("--steps", type=int, default=200, help="timed calls per run (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls before each run (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default %(default)s)")
-    parser.add_argument("--providers", default="tensorrt,cuda,cpu", metavar="LIST",
-                        help="execution providers in priority order (default %(default)s)")
+    add_runtime_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout; human text to stderr")
 
 

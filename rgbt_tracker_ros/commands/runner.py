@@ -34,6 +34,13 @@ def guarded(name: str, body: Callable[[], int | None]) -> int:
         return EXIT_INTERRUPTED
 
 
+def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
+    """--threads and --providers of the commands that run the student through ONNX Runtime."""
+    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default %(default)s)")
+    parser.add_argument("--providers", default="tensorrt,cuda,cpu", metavar="LIST",
+                        help="execution providers in priority order (default %(default)s)")
+
+
 def json_output(as_json: bool) -> tuple[TextIO, TextIO, ContextManager]:
     """(stdout, human, redirect) of a command with --json: with it, the human text goes to stderr and,
     inside `with redirect:`, anything else printing to stdout (a library, a tracker) is sent to

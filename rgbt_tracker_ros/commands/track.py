@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rgbt_tracker_ros.commands.runner import guarded, standalone_main
+from rgbt_tracker_ros.commands.runner import add_runtime_arguments, guarded, standalone_main
 from rgbt_tracker_ros.common.boxes import parse_box, validate_box
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.readers import load_sequence
@@ -42,9 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what the tracker is fed (default %(default)s)")
     parser.add_argument("--init", default=None, metavar="X,Y,W,H",
                         help="initial box on frame 0; default: the first annotated frame and its ground truth")
-    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default %(default)s)")
-    parser.add_argument("--providers", default="tensorrt,cuda,cpu", metavar="LIST",
-                        help="execution providers in priority order (default %(default)s)")
+    add_runtime_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
