@@ -28,7 +28,7 @@ setup(
         "cpu": ["onnxruntime"],
         "gpu": ["onnxruntime-gpu"],
         "train": ["torch", "onnx", "onnxscript", "scikit-image", "matplotlib", "tqdm"],
-        "eval": ["matplotlib", "tqdm", "psutil"],
+        "eval": ["matplotlib", "tqdm", "psutil", "onnx"],  # onnx: FLOP counting (evaluation/flops.py)
     },
     zip_safe=True,
     maintainer="rgbt_tracker_ros maintainers",

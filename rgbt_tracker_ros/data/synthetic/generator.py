@@ -20,6 +20,7 @@ from rgbt_tracker_ros.data.synthetic.config import SyntheticConfig
 from rgbt_tracker_ros.data.synthetic.plan import ScenePlan, plan_scene
 from rgbt_tracker_ros.data.synthetic.render import SceneAssets, build_assets, render_frame
 from rgbt_tracker_ros.data.synthetic.textures import texture_library
+from rgbt_tracker_ros.tracking.geometry import scaling_homography
 
 # Seeds of each split: disjoint ranges, so validation and test sequences are never trained on.
 SPLIT_SEED_START = {"train": 0, "val": 1_000_000, "test": 2_000_000}
@@ -128,8 +129,7 @@ def make_sequence(seed: int, config: SyntheticConfig = SyntheticConfig()) -> Seq
     scene = SyntheticScene(seed, config)
     thermal_to_visible = None
     if config.thermal_size is not None:
-        tw, th = config.thermal_size
-        thermal_to_visible = np.diag([config.width / tw, config.height / th, 1.0])
+        thermal_to_visible = scaling_homography(config.thermal_size, (config.width, config.height))
     return Sequence(
         name=f"synthetic_{seed:07d}",
         visible=RenderedFrames(scene, "visible"),
