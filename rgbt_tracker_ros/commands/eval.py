@@ -22,9 +22,11 @@ from rgbt_tracker_ros.evaluation.campaign import (
     parse_trackers,
     print_tables,
     report_json,
+    with_stress,
     write_outputs,
 )
 from rgbt_tracker_ros.evaluation.runner import MODALITIES
+from rgbt_tracker_ros.evaluation.stress import parse_stress_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "has; csrt-thermal etc. pick one); default %(default)s")
     parser.add_argument("--modality", choices=MODALITIES, default="rgbt",
                         help="the student's input (single-camera sequences use the camera they have)")
+    parser.add_argument("--stress", action="append", default=[], metavar="SPEC",
+                        help="evaluate stress variants of every sequence instead of the sequences as they "
+                             "are (repeatable or comma list; 'none' keeps the original beside them): "
+                             "blank-CAM:A-B, saturated-CAM:A-B, frozen-CAM:A-B, noise-CAM:A-B (CAM thermal "
+                             "or visible, A-B fractions of the sequence), shift-CAM:N (pixels), every:K")
     parser.add_argument("--model", default=None, metavar="PATH",
                         help="student model folder; default: the shipped student")
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads of the student")
@@ -57,7 +64,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     stdout, human, redirect = json_output(args.json)
     with redirect:
         names = parse_trackers(args.trackers)
-        sequences = collect_sequences(args.sequences, args.synthetic)
+        specs = parse_stress_list(args.stress)
+        sequences = with_stress(collect_sequences(args.sequences, args.synthetic), specs,
+                                on_skip=lambda message: print(f"rgbt-tracker eval: {message}", file=sys.stderr))
         student = StudentFactory(args.model, args.threads) if STUDENT in names else None
         results = evaluate_all(names, sequences, student, args.modality,
                                exclude_init=not args.score_init_frame, progress=not args.no_progress,
@@ -65,7 +74,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         overall = overall_by_tracker(results)
         report = report_json(results, overall, {
             "trackers": args.trackers, "modality": args.modality, "model": args.model,
-            "score_init_frame": bool(args.score_init_frame)})
+            "score_init_frame": bool(args.score_init_frame), "stress": [spec.label for spec in specs]})
         print_tables(results, overall, human)
         if args.output_dir is not None:
             write_outputs(results, overall, report, args.output_dir)

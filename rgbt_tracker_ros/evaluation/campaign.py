@@ -20,6 +20,7 @@ from rgbt_tracker_ros.evaluation.metrics import FrameErrors, Scores, combine, pr
 from rgbt_tracker_ros.evaluation.peers import PEER_KINDS, PEER_MODALITIES, peers_for
 from rgbt_tracker_ros.evaluation.plots import precision_plot, success_plot
 from rgbt_tracker_ros.evaluation.runner import RunResult, fed_modality, run_errors, run_tracker
+from rgbt_tracker_ros.evaluation.stress import StressSpec, apply_stress
 from rgbt_tracker_ros.tracking.config import TrackerConfig
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
@@ -79,6 +80,24 @@ def collect_sequences(paths: list[str], synthetic: int) -> list[Sequence]:
     if not sequences:
         raise InputError("nothing to evaluate: give --sequences PATH and/or --synthetic N")
     return sequences
+
+
+def with_stress(sequences: list[Sequence], specs: list[StressSpec],
+                on_skip: Callable[[str], None] = lambda message: print(message, file=sys.stderr)) -> list[Sequence]:
+    """Each sequence under each stress variant (the sequences as they are without specs); a variant
+    that does not apply (a camera the sequence lacks) is skipped with a note."""
+    if not specs:
+        return sequences
+    stressed = []
+    for sequence in sequences:
+        for spec in specs:
+            try:
+                stressed.append(apply_stress(sequence, spec))
+            except InputError as exc:
+                on_skip(f"skipped: {exc}")
+    if not stressed:
+        raise InputError("nothing to evaluate: no stress variant applies to the sequences given")
+    return stressed
 
 
 class StudentFactory:

@@ -87,3 +87,26 @@ def test_eval_run_that_cannot_initialise_is_reported_and_exits_2(monkeypatch, ca
     assert code == 2 and "Traceback" not in captured.err
     entry = json.loads(captured.out)["sequences"][0]["trackers"]["kcf-thermal"]
     assert entry["PR"] is None and "too small" in entry["error"]
+
+
+def test_eval_stress_variants_are_named_and_a_missing_camera_is_skipped(monkeypatch, capsys):
+    square = moving_square(n=12)
+    thermal_only = Sequence("t", None, square.thermal, square.groundtruth)
+    code = _run_eval(["--sequences", ".", "--trackers", "csrt-thermal", "--json", "--no-progress",
+                      "--stress", "none,blank-thermal:0.5-1", "--stress", "frozen-visible:0.2-0.4"],
+                     monkeypatch, [thermal_only])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    assert [s["name"] for s in report["sequences"]] == ["t", "t@blank-thermal:0.5-1"]
+    assert report["settings"]["stress"] == ["none", "blank-thermal:0.5-1", "frozen-visible:0.2-0.4"]
+    assert "skipped: stress frozen-visible:0.2-0.4: sequence t has no visible camera" in captured.err
+    trackers = [s["trackers"]["csrt-thermal"] for s in report["sequences"]]
+    assert trackers[0]["SR"] > 0.75 and trackers[1]["SR"] < trackers[0]["SR"]  # blind for half of it
+
+
+def test_eval_bad_stress_spec_exits_2_with_one_line(monkeypatch, capsys):
+    assert _run_eval(["--sequences", ".", "--trackers", "kcf", "--stress", "blank-thermal:0.6-0.2"],
+                     monkeypatch, [moving_square(n=4)]) == 2
+    err = capsys.readouterr().err
+    assert "bad stress spec 'blank-thermal:0.6-0.2'" in err and len(err.strip().splitlines()) == 1
