@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from helpers.paths import PEER_MODELS
 from helpers.sequences import RecordingTracker, moving_square
 from rgbt_tracker_ros.commands import eval as eval_command
 from rgbt_tracker_ros.data.sequence import Sequence
@@ -110,3 +111,55 @@ def test_eval_bad_stress_spec_exits_2_with_one_line(monkeypatch, capsys):
                      monkeypatch, [moving_square(n=4)]) == 2
     err = capsys.readouterr().err
     assert "bad stress spec 'blank-thermal:0.6-0.2'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_eval_analysis_writes_timelines_and_strips_and_reports_box_size(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(campaign, "RGBTTracker", lambda config: RecordingTracker())
+    out = tmp_path / "out"
+    code = _run_eval(["--sequences", ".", "--trackers", "student,kcf-thermal", "--json", "--no-progress",
+                      "--analysis", "--output-dir", str(out)], monkeypatch, [moving_square(n=10, name="sq")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    student = report["sequences"][0]["trackers"]["student"]
+    assert student["area_within_band"] == 1.0 and student["area_ratio_median"] == 1.0  # keeps the init size
+    assert report["overall"]["student"]["area_within_band"] == 1.0 and report["area_band"] == [0.5, 2.0]
+    assert "in 0.5-2x" in captured.err and "100 %" in captured.err
+    for tracker in ("student", "kcf-thermal"):
+        assert (out / f"sq_{tracker}_timeline.png").stat().st_size > 10_000
+        assert (out / f"sq_{tracker}_worst.png").stat().st_size > 10_000
+
+
+def test_eval_analysis_needs_an_output_dir(monkeypatch, capsys):
+    assert _run_eval(["--sequences", ".", "--trackers", "kcf", "--analysis"], monkeypatch, [moving_square(n=4)]) == 2
+    assert "--analysis writes images: give --output-dir" in capsys.readouterr().err
+
+
+def test_eval_network_peer_without_models_is_skipped_with_one_note(tmp_path, monkeypatch, capsys):
+    code = _run_eval(["--sequences", ".", "--trackers", "nano,vit-thermal,kcf-thermal,nano-visible", "--json",
+                      "--no-progress", "--peer-models", str(tmp_path)], monkeypatch, [moving_square(n=5)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert list(json.loads(captured.out)["overall"]) == ["kcf-thermal"]
+    notes = [line for line in captured.err.splitlines() if "skipped" in line]
+    assert notes == [f"rgbt-tracker eval: nano skipped: nanotrack_v2_backbone.onnx, nanotrack_v2_head.onnx "
+                     f"not found in {tmp_path}",
+                     f"rgbt-tracker eval: vit skipped: vittrack_2023sep.onnx not found in {tmp_path}"]
+    assert _run_eval(["--sequences", ".", "--trackers", "vit"], monkeypatch, [moving_square(n=5)]) == 2
+    assert "no tracker left to run" in capsys.readouterr().err
+
+
+def test_eval_with_peer_models_runs_nano_and_vit_by_default(monkeypatch, capsys):
+    if not PEER_MODELS.is_dir():
+        pytest.skip(f"peer models not found at {PEER_MODELS}")
+    monkeypatch.setattr(campaign, "RGBTTracker", lambda config: RecordingTracker())
+    code = _run_eval(["--sequences", ".", "--json", "--no-progress", "--peer-models", str(PEER_MODELS)],
+                     monkeypatch, [moving_square(n=8)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    assert report["settings"]["trackers"] == "student,csrt,kcf,nano,vit"
+    assert set(report["overall"]) == {"student", *(f"{k}-{m}" for k in ("csrt", "kcf", "nano", "vit")
+                                                  for m in ("visible", "thermal"))}
+    for name in ("nano-thermal", "vit-visible"):
+        assert report["overall"][name]["PR"] == 1.0 and report["overall"][name]["fps"] > 0

@@ -9,13 +9,15 @@ from rgbt_tracker_ros.data.sequence import ImageFiles, Sequence
 from rgbt_tracker_ros.evaluation.metrics import score
 from rgbt_tracker_ros.evaluation.peers import (
     OpenCVPeer,
+    PeerModels,
     peers_for,
     thermal_to_visible_of,
+    unavailable_note,
 )
 from rgbt_tracker_ros.evaluation.runner import run_errors, run_tracker
 from rgbt_tracker_ros.tracking.result import TrackState
 
-from helpers.paths import REAL_DATA
+from helpers.paths import PEER_MODELS, REAL_DATA
 from helpers.sequences import RecordingTracker, moving_square
 
 def test_csrt_follows_moving_square_on_each_modality():
@@ -30,6 +32,38 @@ def test_csrt_follows_moving_square_on_each_modality():
         assert scores.pr == 1.0
         assert scores.sr > 0.75, peer.name  # measured 0.946 visible, 0.857 thermal (max 20/21)
         assert set(run.states[1:]) == {TrackState.TRACKING} and np.all(run.scores[1:] == 1.0)
+
+
+@pytest.mark.parametrize("kind, floor", [("nano", 0.85), ("vit", 0.73)])
+def test_network_peers_follow_moving_square_on_each_modality(kind, floor):
+    # NanoTrack v2 and VitTrack from ../shared/models/peers; measured SR visible / thermal:
+    # nano 0.916 / 0.900, vit 0.834 / 0.778.
+    if unavailable_note(kind, PeerModels(PEER_MODELS)) is not None:
+        pytest.skip(f"peer models not found in {PEER_MODELS}")
+    sequence = moving_square()
+    peers = peers_for(kind, sequence, PeerModels(PEER_MODELS))
+    assert [p.name for p in peers] == [f"{kind}-visible", f"{kind}-thermal"]
+    for peer in peers:
+        run = run_tracker(peer, sequence, modality=peer.modality, progress=False)
+        scores = score(run_errors(run, sequence))
+        assert scores.pr == 1.0 and run.fps > 0
+        assert scores.sr > floor, peer.name
+        assert set(run.states[1:]) == {TrackState.TRACKING} and np.all(run.scores[1:] == 1.0)
+
+
+def test_network_peer_without_its_files_says_which(tmp_path):
+    (tmp_path / "nanotrack_v2_backbone.onnx").write_bytes(b"")
+    models = PeerModels(tmp_path)
+    assert unavailable_note("nano", models) == f"nano skipped: nanotrack_v2_head.onnx not found in {tmp_path}"
+    assert unavailable_note("vit", None).startswith("vit skipped: it needs --peer-models DIR")
+    assert unavailable_note("csrt", None) is None
+    with pytest.raises(InputError, match="vittrack_2023sep.onnx not found"):
+        OpenCVPeer("vit", "thermal", models=models)
+    (tmp_path / "nanotrack_v2_head.onnx").write_bytes(b"not onnx")
+    peer = OpenCVPeer("nano", "thermal", models=models)  # the files are there; loading happens at init
+    sequence = moving_square(n=2)
+    with pytest.raises(InputError, match="nano: OpenCV cannot load the models"):
+        peer.initialize(*sequence.frame(0), sequence.groundtruth[0])
 
 
 def test_thermal_peer_maps_boxes_through_the_homography():
