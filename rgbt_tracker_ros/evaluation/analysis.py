@@ -98,12 +98,18 @@ def timeline_plot(run: RunResult, errors: FrameErrors, size: BoxSize, path, titl
     score_ax.plot(frames, run.scores[frames], color="tab:brown", linewidth=1.2)
     score_ax.set(ylabel="score", ylim=(-0.05, 1.05))
 
-    for row, (label, colour) in enumerate(zip(STATE_LABELS, STATE_COLOURS)):
+    labels = list(STATE_LABELS)
+    for row, colour in enumerate(STATE_COLOURS):
         at = frames[codes == row]
         if at.size:
             state_ax.scatter(at, np.full(at.size, row), s=6, marker="s", color=colour, linewidths=0)
-    state_ax.set_yticks(range(len(STATE_LABELS)), STATE_LABELS, fontsize=7)
-    state_ax.set(ylim=(len(STATE_LABELS) - 0.5, -0.5), xlabel="frame")
+    for camera in ("visible", "thermal"):
+        at = np.array([i for i in frames if i < len(run.ignored) and camera in run.ignored[i]], dtype=np.int64)
+        if at.size:
+            state_ax.scatter(at, np.full(at.size, len(labels)), s=6, marker="s", color="tab:grey", linewidths=0)
+            labels.append(f"{camera} ignored")
+    state_ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    state_ax.set(ylim=(len(labels) - 0.5, -0.5), xlabel="frame")
 
     for ax in axes:
         ax.grid(True, alpha=0.3)

@@ -34,11 +34,11 @@ def report_json(results: list[SequenceOutcome], overall: dict[str, Overall], set
         for o in result.outcomes:
             entry = {"modality": o.modality, "PR": None, "SR": None, "NPR": None, "fps": None,
                      "area_within_band": None, "area_ratio_median": None,
-                     "frames": 0, "input_errors": 0, "error": o.failure}
+                     "frames": 0, "input_errors": 0, "ignored_frames": {}, "error": o.failure}
             if o.scores is not None:
                 entry.update(PR=_number(o.scores.pr), SR=_number(o.scores.sr), NPR=_number(o.scores.npr),
                              fps=_number(o.run.fps), frames=o.scores.frames, input_errors=o.run.input_errors,
-                             **_size_entry(o.size))
+                             ignored_frames=o.run.ignored_frames(), **_size_entry(o.size))
             trackers[o.tracker] = entry
         seq = result.sequence
         sequences.append({"name": seq.name, "protocol": seq.protocol, "modalities": seq.modalities,

@@ -28,7 +28,8 @@ class Tracker(Protocol):
 class RunResult:
     """What a tracker produced on a sequence. Rows before init_frame are NaN; row init_frame is the
     initialisation box (score NaN, state None). Frames whose track() raised InputError hold the
-    previous box, score NaN and state None, and are listed in error_frames."""
+    previous box, score NaN and state None, and are listed in error_frames. ignored[i] is what
+    TrackResult.ignored said on frame i (cameras given but not used, and why; empty for peers)."""
 
     tracker: str
     sequence: str
@@ -39,6 +40,7 @@ class RunResult:
     states: list[TrackState | None]
     track_seconds: float               # time spent inside track() calls
     error_frames: list[int] = field(default_factory=list)
+    ignored: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def tracked_frames(self) -> int:
@@ -54,6 +56,14 @@ class RunResult:
     @property
     def input_errors(self) -> int:
         return len(self.error_frames)
+
+    def ignored_frames(self) -> dict[str, int]:
+        """Per camera, the number of frames the tracker left it out."""
+        counts: dict[str, int] = {}
+        for cameras in self.ignored:
+            for camera in cameras:
+                counts[camera] = counts.get(camera, 0) + 1
+        return counts
 
 
 def tracker_name(tracker) -> str:
@@ -104,6 +114,7 @@ def run_tracker(
     predictions = np.full((n, 4), np.nan)
     scores = np.full(n, np.nan)
     states: list[TrackState | None] = [None] * n
+    ignored: list[dict[str, str]] = [{} for _ in range(n)]
     tracker.initialize(*frame(init_frame), box)
     predictions[init_frame] = box
 
@@ -125,7 +136,9 @@ def run_tracker(
         predictions[i] = np.asarray(result.box, dtype=np.float64).reshape(4)
         scores[i] = float(result.score)
         states[i] = result.state
-    return RunResult(name, sequence.name, fed, init_frame, predictions, scores, states, seconds, error_frames)
+        ignored[i] = dict(getattr(result, "ignored", None) or {})
+    return RunResult(name, sequence.name, fed, init_frame, predictions, scores, states, seconds, error_frames,
+                     ignored)
 
 
 def run_errors(run: RunResult, sequence: Sequence, exclude_init: bool = True) -> FrameErrors:

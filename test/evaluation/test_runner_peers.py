@@ -1,6 +1,7 @@
 """The sequence runner and the OpenCV peers on small in-memory sequences and on a real
 thermal sequence (read from ../shared/data/real, skipped when that folder is absent)."""
 
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -136,3 +137,21 @@ def test_csrt_on_real_airplane_matches_reference():
     assert scores.frames == len(sequence) - 1
     assert scores.pr >= 0.95
     assert scores.sr >= 0.70
+
+
+class _IgnoringTracker(RecordingTracker):
+    """Says it left the thermal camera out on frames 3 and 4 (as TrackResult.ignored does)."""
+
+    def track(self, visible, thermal):
+        result = super().track(visible, thermal)
+        ignored = {"thermal": "black"} if self.calls in (3, 4) else {}
+        return SimpleNamespace(box=result.box, score=result.score, state=result.state, ignored=ignored)
+
+
+def test_runner_records_the_cameras_a_tracker_ignored():
+    sequence = moving_square(n=7)
+    run = run_tracker(_IgnoringTracker(), sequence, progress=False)
+    assert run.ignored[3] == {"thermal": "black"} and run.ignored[4] == {"thermal": "black"}
+    assert all(run.ignored[i] == {} for i in (0, 1, 2, 5, 6))
+    assert run.ignored_frames() == {"thermal": 2}
+    assert run_tracker(RecordingTracker(), sequence, progress=False).ignored_frames() == {}
