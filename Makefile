@@ -39,11 +39,14 @@ PROFILE ?= cpu
 ablation: env
 	PROFILE=$(PROFILE) scripts/run_ablation.sh
 
+# The real thermal sequences: student beside CSRT, KCF, NanoTrack v2 and VitTrack (models read in place from
+# ../shared/models/peers; a missing file skips that peer), plots, per-run timelines and worst-frame strips.
 eval: env
-	$(VENV)/rgbt-tracker eval --sequences ../shared/data/real --modality thermal --output-dir outputs/eval
+	$(VENV)/rgbt-tracker eval --sequences ../shared/data/real --modality thermal --peer-models ../shared/models/peers --analysis --output-dir outputs/eval
 
+# The student's figures, then its per-frame time beside each peer on the same frames (interleaved).
 bench: env
-	$(VENV)/rgbt-tracker bench
+	$(VENV)/rgbt-tracker bench --peer-models ../shared/models/peers
 
 # The running node at 30 Hz (640x480 rgb8 + 640x512 mono16): latency, rate, drops, CPU, memory.
 node-bench: env
