@@ -165,8 +165,10 @@ import numpy as np
 from rgbt_tracker_ros.tracking.config import TrackerConfig
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 tracker = RGBTTracker(TrackerConfig(providers=("cpu",), threads=1))
-tracker.initialize(np.zeros((48, 64, 3), np.uint8), np.zeros((48, 64), np.uint16), (20, 10, 12, 12))
-tracker.track(np.zeros((48, 64, 3), np.uint8), None)
+rng = np.random.default_rng(0)  # textured frames: black ones hold no information (tracking/frame_check.py)
+tracker.initialize(rng.integers(0, 255, (48, 64, 3), np.uint8), rng.integers(0, 9000, (48, 64), np.uint16),
+                   (20, 10, 12, 12))
+tracker.track(rng.integers(0, 255, (48, 64, 3), np.uint8), None)
 assert "onnx" not in sys.modules, "the tracker imported onnx"
 import rgbt_tracker_ros.commands.track, rgbt_tracker_ros.commands.bench, rgbt_tracker_ros.commands.eval
 import rgbt_tracker_ros.evaluation.campaign, rgbt_tracker_ros.evaluation.ablation

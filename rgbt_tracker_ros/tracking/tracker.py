@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from rgbt_tracker_ros.common.boxes import center, clip_to_image, crop_side, from
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.backend import NetworkBackend, OnnxBackend
 from rgbt_tracker_ros.tracking.config import TrackerConfig
+from rgbt_tracker_ros.tracking.frame_check import FrameCheck, FrameCheckConfig, Uninformative, lacks_finite_values
 from rgbt_tracker_ros.tracking.geometry import Size, default_thermal_to_visible, mapped_extent
 from rgbt_tracker_ros.tracking.model_bundle import ModelBundle
 from rgbt_tracker_ros.tracking.preprocessing import CropWindow, as_thermal, as_visible_rgb, crop_pair
@@ -52,16 +54,21 @@ class RGBTTracker:
     """Single-object RGB-T tracker (see docs/design.md, "The tracker contract").
 
     `initialize(visible, thermal, box)` once, then `track(visible, thermal)` per frame; either image
-    may be None, not both. Bad input raises InputError and leaves the tracker as it was.
+    may be None, not both. Bad input raises InputError and leaves the tracker as it was. A frame
+    that holds no information (uniform, frozen, mostly non-finite: `tracking.frame_check`) is not
+    fed to the network: that camera counts as missing for the frame, and the result says so.
     """
 
-    def __init__(self, config: TrackerConfig | None = None, backend: NetworkBackend | None = None):
-        """`backend`: the network to run; by default the config's model in ONNX Runtime."""
+    def __init__(self, config: TrackerConfig | None = None, backend: NetworkBackend | None = None,
+                 frame_check: FrameCheckConfig | None = None):
+        """`backend`: the network to run; by default the config's model in ONNX Runtime.
+        `frame_check`: when a frame is not evidence; default FrameCheckConfig() (on)."""
         if config is None:
             config = TrackerConfig()
         if not isinstance(config, TrackerConfig):
             raise InputError(f"config must be a TrackerConfig, got {type(config).__name__}")
         self.config = config
+        self.frame_check = FrameCheck(frame_check)
         self.backend: NetworkBackend = OnnxBackend(config) if backend is None else backend
         self.model: ModelBundle = self.backend.bundle
         #: Where the per-frame (search) graph runs, e.g. "CPUExecutionProvider".
@@ -106,7 +113,8 @@ class RGBTTracker:
         if target is None:
             return None
         return TargetFrame(
-            camera=self.box_camera(target.visible_size is not None),
+            # Visible pixels also for a target whose visible frame was left out at initialisation.
+            camera="visible" if target.visible_size is not None or target.thermal_to_visible is not None else "thermal",
             size=target.frame_size,
             thermal_to_visible=None if target.thermal_to_visible is None else target.thermal_to_visible.copy(),
             visible=target.visible_size is not None,
@@ -120,8 +128,12 @@ class RGBTTracker:
         return "visible" if with_visible or self.config.thermal_to_visible is not None else "thermal"
 
     def initialize(self, visible: np.ndarray | None, thermal: np.ndarray | None, box) -> None:
-        """Start tracking the target in `box` (x, y, w, h in visible pixels; thermal pixels without visible)."""
-        visible, thermal = _check_images(visible, thermal)
+        """Start tracking the target in `box` (x, y, w, h in visible pixels; thermal pixels without visible).
+
+        A camera whose frame holds no information is left out, as if absent (the box stays in the
+        pixels of the cameras given); when no camera's frame holds any, InputError."""
+        dead_thermal = self.frame_check.enabled and visible is not None and lacks_finite_values(thermal)
+        visible, thermal = _check_images(visible, None if dead_thermal else thermal)
         visible_size = _size(visible)
         thermal_size = _size(thermal)
         if visible is not None:
@@ -138,6 +150,14 @@ class RGBTTracker:
             raise InputError(
                 f"box {box.tolist()} is far larger than the {frame_size[0]}x{frame_size[1]} image"
             )
+        left_out = self._uninformative_at_initialisation(visible, thermal)
+        if dead_thermal:
+            left_out["thermal"] = Uninformative.NON_FINITE.value
+        if "visible" in left_out:
+            visible, visible_size = None, None
+        if "thermal" in left_out:
+            thermal, thermal_size = None, None
+            homography = None if visible is not None else homography
 
         window = CropWindow.around(box, self.model.template_factor, self.model.template_size)
         self._fill(visible, thermal, window, homography,
@@ -152,19 +172,18 @@ class RGBTTracker:
             anchor=box,
         )
         self._search_inputs["template_features"] = self._target.features
+        self.frame_check.forget()
+        for camera, reason in left_out.items():
+            log.warning("initialised without the %s camera: its frame is %s", camera, reason)
 
     def track(self, visible: np.ndarray | None, thermal: np.ndarray | None) -> TrackResult:
         """Locate the target in the next frame."""
         target = self._target
         if target is None:
             raise InputError("track() called before initialize()")
-        visible, thermal = _check_images(visible, thermal)
-        visible = self._usable(visible, target.visible_size, "visible", target)
-        thermal = self._usable(thermal, target.thermal_size, "thermal", target)
+        visible, thermal, ignored = self._evidence(visible, thermal, target)
         if visible is None and thermal is None:
-            raise InputError(
-                "the frame only has a modality that was absent at initialisation; re-initialise to use it"
-            )
+            return self._no_evidence(target, ignored)
 
         cx, cy = center(target.anchor)
         side = crop_side(target.anchor, self.model.search_factor) * target.growth
@@ -173,7 +192,8 @@ class RGBTTracker:
                    self._search_inputs["search_visible"], self._search_inputs["search_thermal"])
         score, size, offset = self.backend.search(self._search_inputs)
         prediction, confidence = self._decode(score[0, 0], size[0], offset[0], window)
-        return self._update(target, prediction, confidence)
+        result = self._update(target, prediction, confidence)
+        return dataclasses.replace(result, ignored=ignored) if ignored else result
 
     # ------------------------------------------------------------------ steps
 
@@ -217,6 +237,55 @@ class RGBTTracker:
         crop_v, crop_t = crop_pair(visible, thermal, window, homography, grey_out=self._grey)
         visible_input[0] = crop_v.transpose(2, 0, 1)
         thermal_input[0, 0] = crop_t
+
+    # ------------------------------------------------------------------ input checks
+
+    def _evidence(self, visible, thermal, target: _Target):
+        """(visible, thermal, ignored): the frame's images that the target can use and that hold
+        information (None otherwise), and the cameras left out for lack of information, with why.
+        Bad input raises InputError before the frame check remembers anything."""
+        ignored: dict[str, str] = {}
+        if self.frame_check.enabled and lacks_finite_values(thermal):
+            # The image checks would refuse it as bad input; from a working camera it is a dead frame.
+            ignored["thermal"], thermal = Uninformative.NON_FINITE.value, None
+            if visible is None:
+                return None, None, ignored
+        visible, thermal = _check_images(visible, thermal)
+        visible = self._usable(visible, target.visible_size, "visible", target)
+        thermal = self._usable(thermal, target.thermal_size, "thermal", target)
+        if visible is None and thermal is None:
+            if ignored:
+                return None, None, ignored
+            raise InputError(
+                "the frame only has a modality that was absent at initialisation; re-initialise to use it"
+            )
+        if not self.frame_check.enabled:
+            return visible, thermal, ignored
+        looks = [self.frame_check.look(camera, image)
+                 for camera, image in (("visible", visible), ("thermal", thermal)) if image is not None]
+        self.frame_check.remember(looks)
+        ignored.update({look.camera: look.reason.value for look in looks if look.reason is not None})
+        return (None if "visible" in ignored else visible, None if "thermal" in ignored else thermal, ignored)
+
+    def _no_evidence(self, target: _Target, ignored: dict[str, str]) -> TrackResult:
+        """No camera gave information: the box is held and not to be trusted (a lost target stays lost);
+        nothing is fed to the network, so nothing it would learn from garbage changes the target."""
+        lost = target.misses >= self.config.lost_after
+        return TrackResult(box=target.anchor.copy(), score=0.0,
+                           state=TrackState.LOST if lost else TrackState.UNCERTAIN, ignored=ignored)
+
+    def _uninformative_at_initialisation(self, visible, thermal) -> dict[str, str]:
+        """The cameras whose initialisation frame holds no information, with why; InputError when
+        that leaves none."""
+        if not self.frame_check.enabled:
+            return {}
+        given = {camera: image for camera, image in (("visible", visible), ("thermal", thermal)) if image is not None}
+        left_out = {camera: reason.value for camera, image in given.items()
+                    if (reason := self.frame_check.content(image)) is not None}
+        if left_out and len(left_out) == len(given):
+            said = " and ".join(f"the {camera} frame is {reason}" for camera, reason in left_out.items())
+            raise InputError(f"nothing to initialise on: {said}; initialise on a frame that shows the target")
+        return left_out
 
     @staticmethod
     def _usable(image, size_at_init: Size | None, name: str, target: _Target):

@@ -20,8 +20,12 @@ from rgbt_tracker_ros.tracking.model_bundle import load_bundle
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 VW, VH, TW, TH = 160, 128, 80, 64            # visible frames; thermal frames at half the resolution
-VISIBLE_IMAGE = np.full((VH, VW, 3), 90, np.uint8)
-THERMAL_IMAGE = np.full((TH, TW), 3000, np.uint16)
+_RNG = np.random.default_rng(0)
+# Textured frames that change from one frame to the next, as a camera's do: uniform or repeated
+# frames hold no information and the tracker would set them aside (tracking/frame_check.py).
+VISIBLE_FRAMES = [_RNG.integers(40, 140, (VH, VW, 3), dtype=np.uint8) for _ in range(3)]
+THERMAL_FRAMES = [(3000 + _RNG.normal(0, 40, (TH, TW))).astype(np.uint16) for _ in range(3)]
+VISIBLE_IMAGE, THERMAL_IMAGE = VISIBLE_FRAMES[0], THERMAL_FRAMES[0]
 THERMAL_LAG_NS = 3_000_000                   # thermal stamps 3 ms after the visible ones
 BOX = (60.0, 50.0, 24.0, 24.0)               # visible pixels
 TOPICS = {VISIBLE: "/cam/visible", THERMAL: "/cam/thermal"}
@@ -99,15 +103,21 @@ class Rig:
         self.session = NodeSession(self.tracker, self.outputs, pairing=SETTINGS, buffer_seconds=buffer_seconds,
                                    init_box=init_box, topics=TOPICS, log=self.log, clock=self.clock)
         self.stamp_ns = 1_700_000_000_000_000_000
+        self.frame_index = 0
 
-    def frames(self, count: int = 1, visible: bool = True, thermal: bool = True, thermal_image=THERMAL_IMAGE):
-        """`count` frame times: each camera that is on sends a frame; returns the works made."""
+    def frames(self, count: int = 1, visible: bool = True, thermal: bool = True, thermal_image=None,
+               visible_image=None):
+        """`count` frame times: each camera that is on sends a frame (its next textured one, or the
+        image given); returns the works made."""
         works = []
         for _ in range(count):
             self.clock.t += PERIOD
             self.stamp_ns += int(PERIOD * 1e9)
-            for camera, on, image, lag, frame_id in ((VISIBLE, visible, VISIBLE_IMAGE, 0, "cam_v"),
-                                                     (THERMAL, thermal, thermal_image, THERMAL_LAG_NS, "cam_t")):
+            k, self.frame_index = self.frame_index % 3, self.frame_index + 1
+            visible_frame = VISIBLE_FRAMES[k] if visible_image is None else visible_image
+            thermal_frame = THERMAL_FRAMES[k] if thermal_image is None else thermal_image
+            for camera, on, image, lag, frame_id in ((VISIBLE, visible, visible_frame, 0, "cam_v"),
+                                                     (THERMAL, thermal, thermal_frame, THERMAL_LAG_NS, "cam_t")):
                 if on:
                     self.session.frame_received(camera)
                     work = self.session.add_frame(camera, self.stamp_ns + lag, CameraFrame(image, frame_id),
