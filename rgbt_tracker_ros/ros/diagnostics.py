@@ -75,6 +75,11 @@ class Health:
     backwards: dict = field(default_factory=_per_camera)
     recent_backwards: str = ""              # camera whose stamps went back recently; "" otherwise
     duplicates: dict = field(default_factory=_per_camera)  # frames repeating the previous stamp (dropped)
+    # Frames that hold no information (tracking/frame_check.py): per camera, why its latest frame was
+    # set aside ("" while its frames are evidence), since how long (s), and how many so far.
+    uninformative: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, ""))
+    uninformative_s: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0.0))
+    ignored_frames: dict = field(default_factory=_per_camera)
     new_duplicates: int = 0                 # since the last tick
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
@@ -98,7 +103,19 @@ class Counters:
         self.skew_sum_ms, self.skew_count = 0.0, 0
         self.state, self.score = 0, 0.0
         self.latency = LatencyWindow()
+        self.ignored = dict.fromkeys(CAMERAS, 0)
+        self._uninformative: dict[str, tuple[str, float] | None] = dict.fromkeys(CAMERAS)  # (reason, since)
         self._meters = {name: RateMeter(now) for name in (*CAMERAS, "pairs", "processed", "dropped", "duplicates")}
+
+    def content(self, camera: str, reason: str | None, now: float) -> None:
+        """A processed frame of `camera` held information (reason None) or not (why): counts it and
+        keeps when the current stretch of frames without information began."""
+        if reason is None:
+            self._uninformative[camera] = None
+            return
+        self.ignored[camera] += 1
+        stretch = self._uninformative[camera]
+        self._uninformative[camera] = (reason, now if stretch is None else stretch[1])
 
     def health(self, now: float, pairer: ApproximateTimePairer, latency_warn_ms: float) -> Health:
         stats = pairer.stats
@@ -128,6 +145,9 @@ class Counters:
             duplicates=dict(stats.duplicates),
             new_duplicates=self._meters["duplicates"].delta,
             recent_backwards=self.last_backwards[1] if recent(self.last_backwards) else "",
+            uninformative={c: s[0] if s else "" for c, s in self._uninformative.items()},
+            uninformative_s={c: now - s[1] if s else 0.0 for c, s in self._uninformative.items()},
+            ignored_frames=dict(self.ignored),
             latency_p50_ms=self.latency.percentile(50),
             latency_p95_ms=self.latency.percentile(95),
             latency_warn_ms=latency_warn_ms,
@@ -150,6 +170,13 @@ def assess(h: Health) -> tuple[int, str]:
         if h.silent[camera]:
             never = "" if h.seen[camera] else f" (nothing received on {h.topics[camera]})"
             warnings.append(f"{camera} camera silent{never}: tracking on {other} alone")
+        elif h.uninformative[camera]:
+            usable = not (h.silent[other] or h.uninformative[other])
+            warnings.append(f"{camera} frames hold no information ({h.uninformative[camera]}) for "
+                            f"{h.uninformative_s[camera]:.1f} s: " + (f"tracking on {other} alone" if usable else "ignored"))
+    if any(h.uninformative.values()) and all(h.silent[c] or h.uninformative[c] for c in CAMERAS):
+        idle = h.state & state_codes.STATE_MASK == state_codes.State.IDLE
+        warnings.append("no camera gives information" + ("" if idle else ": the box is held, uncertain"))
     if h.recent_bad_input:
         warnings.append(f"frames rejected: {h.recent_bad_input}")
     if h.recent_backwards:
@@ -196,6 +223,10 @@ def to_status(h: Health, name: str, hardware_id: str):
         ("thermal stamps backwards", str(h.backwards["thermal"])),
         ("visible duplicate stamps", str(h.duplicates["visible"])),
         ("thermal duplicate stamps", str(h.duplicates["thermal"])),
+        ("visible frame content", _content(h, "visible")),
+        ("thermal frame content", _content(h, "thermal")),
+        ("ignored visible frames", str(h.ignored_frames["visible"])),
+        ("ignored thermal frames", str(h.ignored_frames["thermal"])),
         ("latency p50 (ms)", _ms(h.latency_p50_ms)),
         ("latency p95 (ms)", _ms(h.latency_p95_ms)),
         ("execution provider", h.provider),
@@ -210,6 +241,12 @@ def to_status(h: Health, name: str, hardware_id: str):
         hardware_id=hardware_id,
         values=[KeyValue(key=k, value=v) for k, v in values],
     )
+
+
+def _content(h: Health, camera: str) -> str:
+    """'ok', or why the camera's frames are set aside and since how long: 'black for 3.2 s'."""
+    reason = h.uninformative[camera]
+    return f"{reason} for {h.uninformative_s[camera]:.1f} s" if reason else "ok"
 
 
 def _ms(value: float | None) -> str:

@@ -13,7 +13,12 @@ calls it from its callbacks and worker thread, and publishes the `Output`s it ha
   dropped by the pairer; a pair not newer than the newest buffered one (the pair's stamp switches
   camera when one drops out or comes back) is dropped.
 - Camera return: the tracker ignores a camera absent at initialisation; the first time a complete
-  pair is tracked confidently, the target is initialised again on both cameras at its current box.
+  pair is tracked confidently, the target is initialised again on both cameras at its current box
+  (unless the returning camera's frame holds no information).
+- Frames without information (black, saturated, uniform, frozen, non-finite: tracking/frame_check.py):
+  the tracker sets such a camera aside for the frame; the session says so in the `~/state` flags
+  (the same as a missing camera) and in /diagnostics (which camera, why, since how long). While
+  idle, the session runs the same check itself, so diagnostics tell before initialisation.
 - Coordinate frames: boxes come in and go out in visible pixels. The tracker says whose pixels it
   works in (`RGBTTracker.box_camera`, `target_frame`); a target initialised on thermal alone without
   a configured homography is in thermal pixels there, and is mapped to the last visible frame's
@@ -38,6 +43,7 @@ from rgbt_tracker_ros.ros import diagnostics
 from rgbt_tracker_ros.ros.pair_buffer import PairBuffer, StampNotBuffered
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE, ApproximateTimePairer, Pair, PairingSettings
 from rgbt_tracker_ros.ros.state import State, encode, from_track_state
+from rgbt_tracker_ros.tracking.frame_check import FrameCheck
 from rgbt_tracker_ros.tracking.geometry import Size, default_thermal_to_visible, map_box
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
@@ -149,6 +155,7 @@ class NodeSession:
         self._last_done: tuple[int, int] | None = None   # (epoch, stamp) of the last tracked pair
         self._visible_geometry: tuple[Size, str] | None = None  # ((w, h), frame_id) of the last visible frame
         self._stats = diagnostics.Counters(now)
+        self._idle_check = FrameCheck(tracker.frame_check.config)  # the tracker's check while there is no target
 
     # ------------------------------------------------------------------ inputs (callbacks)
 
@@ -233,19 +240,20 @@ class NodeSession:
                 except InputError as exc:
                     self._log.error(f"init_box {list(box)} rejected: {exc}")
             if self._target is None:
-                self._publish(pair, None, 0.0, State.IDLE)
+                self._publish(pair, None, 0.0, State.IDLE, self._idle_content(pair))
                 return
             try:
-                box, score, state = self._track(pair)
+                box, score, state, ignored = self._track(pair)
             except InputError as exc:  # e.g. a camera changed its resolution: this target is over
                 self._target = None
                 self.reject(VISIBLE if pair.visible is not None else THERMAL, str(exc), self._clock())
                 self._log.error(f"tracking stopped: {exc}; initialise again")
-                box, score, state = None, 0.0, State.IDLE
-            self._publish(pair, box, score, state)
+                box, score, state, ignored = None, 0.0, State.IDLE, {}
+            self._publish(pair, box, score, state, ignored)
 
-    def _start(self, pair: Pair, box) -> None:
-        """Initialise on `pair` with `box` in visible pixels (called under _tracker_lock)."""
+    def _start(self, pair: Pair, box) -> dict[str, str]:
+        """Initialise on `pair` with `box` in visible pixels (called under _tracker_lock); the cameras
+        of the pair the tracker left out because their frame holds no information, with why."""
         visible, thermal = images(pair)
         mapped, to_visible = False, None
         if self._tracker.box_camera(visible is not None) == THERMAL:
@@ -260,29 +268,57 @@ class NodeSession:
         frame = self._tracker.target_frame
         self._target = _Target(to_visible=to_visible, in_visible_pixels=frame.camera == VISIBLE or mapped,
                                cameras=(frame.visible, frame.thermal))
+        return self._unused_content(visible, thermal, self._target)
 
-    def _track(self, pair: Pair) -> tuple[np.ndarray, float, State]:
-        """One frame through the tracker; box in visible pixels (called under _tracker_lock)."""
+    def _track(self, pair: Pair) -> tuple[np.ndarray, float, State, dict[str, str]]:
+        """One frame through the tracker: box in visible pixels, score, state and the cameras whose
+        frame held no information, with why (called under _tracker_lock)."""
         visible, thermal = images(pair)
         target = self._target
         result = self._tracker.track(visible, thermal)
         box = result.box if target.to_visible is None else map_box(result.box, target.to_visible)
         state = from_track_state(result.state)
+        ignored = {**self._unused_content(visible, thermal, target), **result.ignored}
         # A camera absent at initialisation is ignored by the tracker: while confident, start over
-        # on the current box with both, so a camera that comes back is used again.
-        if pair.complete and not all(target.cameras) and state == State.TRACKING:
+        # on the current box with both, so a camera that comes back (with information) is used again.
+        if pair.complete and not all(target.cameras) and state == State.TRACKING and not ignored:
             self._start(pair, box)
-        return box, result.score, state
+        return box, result.score, state, ignored
+
+    def _unused_content(self, visible, thermal, target: _Target) -> dict[str, str]:
+        """Why the frames of cameras the target does not use hold no information (the tracker does
+        not look at them), so diagnostics and the camera-return policy know."""
+        if not self._tracker.frame_check.enabled:
+            return {}
+        unused = ((VISIBLE, visible, target.cameras[0]), (THERMAL, thermal, target.cameras[1]))
+        return {camera: reason.value for camera, image, used in unused
+                if image is not None and not used and (reason := self._tracker.frame_check.content(image)) is not None}
+
+    def _idle_content(self, pair: Pair) -> dict[str, str]:
+        """Without a target: the frame check on the pair's frames, for the flags and diagnostics."""
+        if not self._idle_check.enabled:
+            return {}
+        looks = [self._idle_check.look(camera, image)
+                 for camera, image in zip(CAMERAS, images(pair)) if image is not None]
+        self._idle_check.remember(looks)
+        return {look.camera: look.reason.value for look in looks if look.reason is not None}
 
     # ------------------------------------------------------------------ outputs
 
-    def _publish(self, pair: Pair, box, score: float, state: State) -> None:
-        code = encode(state, pair.visible is not None, pair.thermal is not None)
+    def _publish(self, pair: Pair, box, score: float, state: State, ignored: dict[str, str]) -> None:
+        """`ignored`: the pair's cameras whose frame held no information, with why."""
+        cameras = self._target.cameras if self._target is not None else (True, True)
+        present = (pair.visible is not None, pair.thermal is not None)
+        used = [here and camera not in ignored and known for camera, here, known in zip(CAMERAS, present, cameras)]
+        code = encode(state, *used)
         stamp_ns, frame_id = self.output_frame(pair)
         output = Output(pair, box, float(score), state, code, stamp_ns, frame_id)
         self._outputs.publish_result(output)
         now = self._clock()
         with self._lock:
+            for camera, here in zip(CAMERAS, present):
+                if here:
+                    self._stats.content(camera, ignored.get(camera), now)
             self._stats.processed += 1
             self._stats.latency.add(1000.0 * (now - completed_at(pair)))
             self._stats.state, self._stats.score = code, float(score)
@@ -333,7 +369,7 @@ class NodeSession:
         started = self._clock()
         with self._tracker_lock:
             try:
-                self._start(pair, box)
+                left_out = self._start(pair, box)
             except InputError as exc:
                 return False, f"rejected: {exc}"
             self._init_request = None
@@ -354,10 +390,11 @@ class NodeSession:
             self._last_done = (epoch, last.stamp_ns)
             self._publish(last, *result)
         lag = (newest.stamp_ns - pair.stamp_ns) / 1e9
+        without = "".join(f"; without the {camera} camera: its frame is {reason}" for camera, reason in left_out.items())
         return True, (
             f"tracking: initialised on the pair stamped {pair.stamp_ns / 1e9:.3f} ({lag:.3f} s before the newest), "
             f"caught up through {steps} buffered pairs in {self._clock() - started:.2f} s; "
-            f"state {result[2].name.lower()}, score {result[1]:.2f}"
+            f"state {result[2].name.lower()}, score {result[1]:.2f}{without}"
         )
 
     def _why_no_pairs(self) -> str:

@@ -39,6 +39,26 @@ def test_diagnostics_levels_and_messages():
         kv.key for kv in status.values}
 
 
+def test_frames_without_information_in_the_state_byte_and_diagnostics():
+    assert codes.describe(codes.State.UNCERTAIN | codes.VISIBLE_MISSING | codes.THERMAL_MISSING) == \
+        "uncertain (no camera usable)"
+    live = dict(seen={VISIBLE: True, THERMAL: True}, silent={VISIBLE: False, THERMAL: False},
+                input_hz={VISIBLE: 30.0, THERMAL: 30.0}, pair_hz=30.0, processed_hz=30.0)
+    frozen = diagnostics.Health(**live, state=0x21, uninformative={VISIBLE: "", THERMAL: "frozen"},
+                                uninformative_s={VISIBLE: 0.0, THERMAL: 12.25}, ignored_frames={VISIBLE: 0, THERMAL: 368})
+    assert diagnostics.assess(frozen) == (
+        diagnostics.WARN, "thermal frames hold no information (frozen) for 12.2 s: tracking on visible alone")
+    values = {kv.key: kv.value for kv in diagnostics.to_status(frozen, "n: tracker", "cpu").values}
+    assert (values["thermal frame content"], values["ignored thermal frames"]) == ("frozen for 12.2 s", "368")
+    # A thermal-only robot whose camera sends black frames, idle: nothing to track on, no box held.
+    alone = diagnostics.Health(seen={VISIBLE: False, THERMAL: True}, silent={VISIBLE: True, THERMAL: False},
+                               topics={VISIBLE: "/v", THERMAL: "/t"}, state=0x30,
+                               uninformative={VISIBLE: "", THERMAL: "black"}, uninformative_s={VISIBLE: 0.0, THERMAL: 2.0})
+    level, message = diagnostics.assess(alone)
+    assert level == diagnostics.WARN and message.endswith(
+        "thermal frames hold no information (black) for 2.0 s: ignored; no camera gives information")
+
+
 def test_debug_picture():
     visible = np.full((120, 160, 3), 60, np.uint8)
     thermal = np.linspace(2900, 3100, 64 * 80).reshape(64, 80).astype(np.uint16)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rgbt_tracker_ros.ros import diagnostics
 from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, SessionLog
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE, PairingSettings
 from rgbt_tracker_ros.ros.state import THERMAL_MISSING, VISIBLE_MISSING, State
@@ -414,3 +415,94 @@ def test_the_worker_stops(rig):
     rig.frames(1)
     rig.session.stop()
     assert rig.session.next_work() is None  # does not block once stopped
+
+
+# ------------------------------------------------------------------------------------- frames without information
+
+BLACK_THERMAL = np.zeros((TH, TW), np.uint16)
+BLACK_VISIBLE = np.zeros((VH, VW, 3), np.uint8)
+
+
+def _work(rig, count, **frames):
+    """`count` frame times, each pair processed as it comes."""
+    for _ in range(count):
+        rig.frames(1, **frames)
+        rig.work_through()
+    return rig.outputs.results[-1]
+
+
+def test_a_black_thermal_camera_sets_the_flag_and_diagnostics_say_which_why_and_how_long(rig):
+    rig.frames(2)
+    assert rig.session.init_target(BOX, 0)[0]
+    first = _work(rig, 1, thermal_image=BLACK_THERMAL)
+    started = rig.clock.t
+    out = _work(rig, 4, thermal_image=BLACK_THERMAL)
+    assert first.code == out.code == State.TRACKING | THERMAL_MISSING
+    np.testing.assert_allclose(_centre(out.target_box), _centre(BOX), atol=0.5)
+    health = rig.health()
+    assert health.uninformative == {VISIBLE: "", THERMAL: "black"} and health.ignored_frames[THERMAL] == 5
+    assert rig.clock.t - started == pytest.approx(4 * PERIOD)
+    assert health.uninformative_s[THERMAL] == pytest.approx(4 * PERIOD)  # since the first black frame
+    level, message = diagnostics.assess(health)
+    assert level == diagnostics.WARN
+    assert f"thermal frames hold no information (black) for {health.uninformative_s[THERMAL]:.1f} s: " \
+           "tracking on visible alone" in message
+    values = {kv.key: kv.value for kv in diagnostics.to_status(health, "n: tracker", "cpu").values}
+    assert values["thermal frame content"] == f"black for {health.uninformative_s[THERMAL]:.1f} s"
+    assert values["visible frame content"] == "ok" and values["ignored thermal frames"] == "5"
+
+    back = _work(rig, 1)  # the thermal camera sees again: used again, the stretch is over
+    assert back.code == State.TRACKING
+    health = rig.health()
+    assert health.uninformative[THERMAL] == "" and health.ignored_frames[THERMAL] == 5
+    assert "hold no information" not in diagnostics.assess(health)[1]
+
+
+def test_a_frozen_visible_camera_is_named_frozen(rig):
+    rig.frames(2)
+    assert rig.session.init_target(BOX, 0)[0]
+    _work(rig, 1, visible_image=VISIBLE_FRAMES[2])
+    out = _work(rig, 3, visible_image=VISIBLE_FRAMES[2])  # the same frame again and again
+    assert out.code == State.TRACKING | VISIBLE_MISSING
+    assert rig.health().uninformative == {VISIBLE: "frozen", THERMAL: ""}
+
+
+def test_no_camera_with_information_holds_the_box_uncertain(rig):
+    rig.frames(2)
+    assert rig.session.init_target(BOX, 0)[0]
+    out = _work(rig, 2, visible_image=BLACK_VISIBLE, thermal_image=BLACK_THERMAL)
+    assert out.state == State.UNCERTAIN and out.code == State.UNCERTAIN | VISIBLE_MISSING | THERMAL_MISSING
+    np.testing.assert_allclose(_centre(out.target_box), _centre(BOX), atol=0.5)  # held, still published
+    message = diagnostics.assess(rig.health())[1]
+    assert "no camera gives information: the box is held, uncertain" in message
+    assert "visible frames hold no information (black)" in message and ": ignored" in message
+
+
+def test_init_on_a_black_thermal_frame_goes_on_visible_and_takes_thermal_back_when_it_sees(rig):
+    rig.frames(1, thermal_image=BLACK_THERMAL)
+    ok, message = rig.session.init_target(BOX, 0)
+    assert ok and message.endswith("; without the thermal camera: its frame is black")
+    assert rig.outputs.results[-1].code == State.TRACKING | THERMAL_MISSING
+    out = _work(rig, 3, thermal_image=BLACK_THERMAL)  # confident, but nothing to take back
+    assert out.code == State.TRACKING | THERMAL_MISSING and not rig.tracker.target_frame.thermal
+    assert rig.health().uninformative[THERMAL] == "black"
+    out = _work(rig, 1)
+    assert rig.tracker.target_frame.thermal and out.code == State.TRACKING
+    assert rig.health().uninformative[THERMAL] == ""
+
+
+def test_init_without_any_informative_camera_is_refused(rig):
+    rig.frames(1, visible_image=BLACK_VISIBLE, thermal_image=BLACK_THERMAL)
+    ok, message = rig.session.init_target(BOX, 0)
+    assert not ok and message.startswith("rejected: nothing to initialise on: the visible frame is black and the "
+                                         "thermal frame is black")
+    assert not rig.session.tracking
+
+
+def test_while_idle_the_flags_and_diagnostics_already_tell(rig):
+    rig.frames(1, thermal_image=BLACK_THERMAL)
+    rig.work_through()
+    out = _work(rig, 2, thermal_image=BLACK_THERMAL)
+    assert out.state == State.IDLE and out.code == State.IDLE | THERMAL_MISSING
+    health = rig.health()
+    assert health.uninformative[THERMAL] == "black" and health.uninformative_s[THERMAL] == pytest.approx(2 * PERIOD)

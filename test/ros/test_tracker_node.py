@@ -59,15 +59,16 @@ NODE_ARGS = ["--params-file", str(REPO / "config" / "tracker.yaml"), "-p", "prov
 
 class Scene:
     """A warm bright square on a textured background in both cameras (thermal optionally smaller and
-    registered to the visible image by a homography: visible = H @ thermal)."""
+    registered to the visible image by a homography: visible = H @ thermal). The background's noise
+    changes from frame to frame, as a camera's does: a repeated frame would be set aside as frozen."""
 
     def __init__(self, thermal_size=(VW, VH), homography=None, seed=0):
         rng = np.random.default_rng(seed)
         self.thermal_size = thermal_size
         self.h = np.eye(3) if homography is None else np.asarray(homography, float)
-        self.visible_bg = rng.integers(40, 90, (VH, VW, 3), dtype=np.uint8)
+        self.visible_bgs = [rng.integers(40, 90, (VH, VW, 3), dtype=np.uint8) for _ in range(3)]
         tw, th = thermal_size
-        self.thermal_bg = (2900 + rng.normal(0, 20, (th, tw))).astype(np.uint16)
+        self.thermal_bgs = [(2900 + rng.normal(0, 20, (th, tw))).astype(np.uint16) for _ in range(3)]
 
     @staticmethod
     def box(i: int) -> tuple[float, float, float, float]:
@@ -75,9 +76,9 @@ class Scene:
 
     def frames(self, i: int):
         x, y, w, h = (int(round(v)) for v in self.box(i))
-        visible = self.visible_bg.copy()
+        visible = self.visible_bgs[i % 3].copy()
         visible[y:y + h, x:x + w] = (230, 200, 60)
-        thermal = self.thermal_bg.copy()
+        thermal = self.thermal_bgs[i % 3].copy()
         inv = np.linalg.inv(self.h)
         corners = np.array([[x, y, 1.0], [x + w, y + h, 1.0]]) @ inv.T
         (tx0, ty0), (tx1, ty1) = (corners[:, :2] / corners[:, 2:]).round().astype(int)
@@ -151,6 +152,7 @@ class Harness:
         self.spinner = BackgroundSpinner(executor, name=f"harness-{node_name}")
         # cameras
         self.on = {VISIBLE: True, THERMAL: True}
+        self.black = {VISIBLE: False, THERMAL: False}  # a camera that sends black frames
         self.publishing = False
         self.injected: deque = deque()
         self.sent: deque = deque(maxlen=200)         # (stamp_ns, monotonic) of visible frames sent
@@ -206,6 +208,8 @@ class Harness:
                     self.pubs[camera].publish(msg)
                 visible, thermal = self.scene.frames(self.frame_index)
                 self.frame_index += 1
+                visible = np.zeros_like(visible) if self.black[VISIBLE] else visible
+                thermal = np.zeros_like(thermal) if self.black[THERMAL] else thermal
                 if self.on[VISIBLE]:
                     header = Header(stamp=ns_to_stamp(stamp_ns), frame_id="test_visible")
                     self.pubs[VISIBLE].publish(image_to_msg(visible, "rgb8", header))
@@ -339,6 +343,7 @@ def _roi_of(polygon: PolygonStamped):
 
 def _clean_start(harness: Harness):
     harness.on = {VISIBLE: True, THERMAL: True}
+    harness.black = {VISIBLE: False, THERMAL: False}
     harness.publishing = True
     harness.reset()
 
@@ -494,6 +499,29 @@ def test_a_camera_stopping_and_resuming(tracker):
         _wait(lambda: len(harness.since(harness.states, t2)) >= 5, 10.0, "states after the camera resumed")
         assert not any(s & ~codes.STATE_MASK for s in harness.since(harness.states, t2)), \
             f"{silent} back, but states still flag it: {harness.since(harness.states, t2)}"
+
+
+def test_a_camera_sending_black_frames(tracker):
+    """Frames arrive but hold nothing: the state flags the camera, diagnostics say which, why and how long."""
+    _, harness = tracker
+    _clean_start(harness)
+    _wait(lambda: len(harness.sent) > 3, 10.0, "frames")
+    assert harness.init(*Scene.box(harness.frame_index)).success
+    harness.black[THERMAL] = True
+    t0 = time.monotonic()
+    _wait(lambda: any(s & codes.THERMAL_MISSING for s in harness.since(harness.states, t0)), 10.0,
+          "the thermal flag for black thermal frames")
+    status = harness.wait_diagnostics(
+        lambda s, v: "thermal frames hold no information (black)" in s.message
+        and v.get("thermal frame content", "").startswith("black for") and float(v["thermal frame content"].split()[2]) >= 1.0,
+        10.0, "diagnostics about the black thermal camera for a second")
+    assert status.level == bytes([diagnostics.WARN]) and "tracking on visible alone" in status.message
+    assert not harness.since(harness.states, time.monotonic() - 0.5)[-1] & codes.VISIBLE_MISSING
+    harness.black[THERMAL] = False
+    t1 = time.monotonic() + 0.5
+    _wait(lambda: len(harness.since(harness.states, t1)) >= 5, 10.0, "states after the thermal camera sees again")
+    assert not any(s & ~codes.STATE_MASK for s in harness.since(harness.states, t1))
+    harness.wait_diagnostics(lambda s, v: v.get("thermal frame content") == "ok", 5.0, "thermal content ok again")
 
 
 def test_parameter_validation(tracker):
