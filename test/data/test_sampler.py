@@ -4,12 +4,14 @@ reproducible draws, negatives and the augmentations that replace a modality."""
 
 import dataclasses
 
+import cv2
 import numpy as np
 import pytest
 
 from rgbt_tracker_ros.data.sampler import CropGeometry, PairSampler, SamplerConfig
 from rgbt_tracker_ros.data.sequence import ArrayFrames, Sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
+from rgbt_tracker_ros.tracking.frame_check import FrameCheckConfig, Uninformative, content_reason, grid_sample
 from rgbt_tracker_ros.tracking.preprocessing import CropWindow, crop_pair
 
 GEOMETRY = CropGeometry(template_size=80, search_size=160, template_factor=2.0, search_factor=4.0)
@@ -139,3 +141,109 @@ def test_grey_pair_feeds_grey_visible_to_both_inputs():
     x, y, w, h = pair.box.astype(int)
     # its grey value comes from the visible image (the red square's luma), not the thermal counts
     assert abs(int(pair.search_thermal[y + h // 2, x + w // 2]) - int(0.299 * 200 + 0.587 * 50 + 0.114 * 50)) <= 2
+
+
+# ------------------------------------------------------------------------------------- dead-camera augmentation
+
+def _dead_pairs(count, seed=5, sequences=None, **dead):
+    """`count` pairs with the dead-camera settings, and the same draws without them (the reference)."""
+    sequences = sequences or [_square_sequence()]
+    augmented, plain = _sampler(sequences, **STILL, **dead), _sampler(sequences, **STILL)
+    ra, rb = np.random.default_rng(seed), np.random.default_rng(seed)
+    return [(augmented.sample(ra), plain.sample(rb)) for _ in range(count)]
+
+
+def _crops(pair, camera):
+    return pair.search_visible if camera == "visible" else pair.search_thermal
+
+
+def _other(camera):
+    return "thermal" if camera == "visible" else "visible"
+
+
+def test_a_blank_camera_is_uniform_and_nothing_else_changes():
+    cameras = set()
+    for pair, plain in _dead_pairs(20, dead_blank_prob=1.0):
+        camera, kind = pair.dead.split(":")
+        cameras.add(camera)
+        assert kind == "blank" and pair.has_target and np.array_equal(pair.box, plain.box)
+        reason = content_reason(grid_sample(_crops(pair, camera), 2048), FrameCheckConfig())
+        assert reason in (Uninformative.BLACK, Uninformative.SATURATED, Uninformative.UNIFORM)
+        assert np.array_equal(_crops(pair, _other(camera)), _crops(plain, _other(camera)))
+        assert np.array_equal(pair.template_visible, plain.template_visible)
+        assert np.array_equal(pair.template_thermal, plain.template_thermal)
+    assert cameras == {"visible", "thermal"}
+
+
+def test_a_frozen_camera_shows_the_search_window_of_an_earlier_frame():
+    """The square moves over a textured background: which frame a crop shows is found by matching it
+    against the crops of every frame (no jitter: the windows are centred on the boxes)."""
+    seq = _square_sequence(n=12)
+    rng = np.random.default_rng(2)
+    visible_texture = rng.integers(0, 30, (96, 96, 3), dtype=np.uint8)
+    thermal_texture = rng.integers(0, 300, (96, 96)).astype(np.uint16)
+    seq = dataclasses.replace(seq, visible=ArrayFrames([f + visible_texture for f in seq.visible.frames]),
+                              thermal=ArrayFrames([f + thermal_texture for f in seq.thermal.frames]))
+    frames = [seq.frame(i) for i in range(len(seq))]
+
+    def crop(i, j, factor, size, camera):  # frame i's crop in the window around frame j's box
+        window = CropWindow.around(seq.groundtruth[j], factor, size)
+        return crop_pair(*frames[i], window)[0 if camera == "visible" else 1]
+
+    checked = 0
+    for pair, _ in _dead_pairs(16, sequences=[seq], dead_frozen_prob=1.0):
+        camera, kind = pair.dead.split(":")
+        assert kind == "frozen"
+        (s,) = [j for j in range(len(seq)) if np.array_equal(_crops(pair, _other(camera)),
+                                                              crop(j, j, 4.0, 160, _other(camera)))]
+        (t,) = [j for j in range(len(seq)) if np.array_equal(pair.template_thermal, crop(j, j, 2.0, 80, "thermal"))]
+        shown = [i for i in range(len(seq)) if np.array_equal(_crops(pair, camera), crop(i, s, 4.0, 160, camera))]
+        assert shown and all(i == t or i < s for i in shown), (s, t, shown)
+        if s not in shown:
+            checked += 1
+    assert checked >= 8  # most draws show another frame than the search one
+
+
+def test_a_noise_camera_has_spread_but_no_content():
+    """Noise passes the runtime's frame check (that is why the network is trained on it)."""
+    for pair, plain in _dead_pairs(12, dead_noise_prob=1.0):
+        camera, kind = pair.dead.split(":")
+        crop, original = _crops(pair, camera), _crops(plain, camera)
+        assert kind == "noise" and crop.shape == original.shape and crop.dtype == np.uint8
+        assert content_reason(grid_sample(crop, 2048), FrameCheckConfig()) is None
+        assert abs(np.corrcoef(crop.ravel().astype(float), original.ravel().astype(float))[0, 1]) < 0.2
+        assert np.array_equal(_crops(pair, _other(camera)), _crops(plain, _other(camera)))
+
+
+def test_a_missing_camera_is_the_runtimes_substitution_against_a_full_template():
+    for pair, plain in _dead_pairs(12, dead_missing_prob=1.0):
+        camera, kind = pair.dead.split(":")
+        assert kind == "missing"
+        if camera == "visible":  # the thermal crop in three channels, as crop_pair does without a visible image
+            assert all(np.array_equal(pair.search_visible[..., c], plain.search_thermal) for c in range(3))
+        else:                    # the grey visible crop
+            assert np.array_equal(pair.search_thermal, cv2.cvtColor(plain.search_visible, cv2.COLOR_RGB2GRAY))
+        assert np.array_equal(pair.template_thermal, plain.template_thermal)  # the template keeps both
+
+
+def test_dead_camera_shares_follow_the_probabilities_and_the_rng_repeats_them():
+    settings = dict(dead_blank_prob=0.1, dead_frozen_prob=0.1, dead_noise_prob=0.1, dead_missing_prob=0.1)
+    pairs = [pair for pair, _ in _dead_pairs(400, seed=11, **settings)]
+    kinds = [pair.dead.split(":")[1] for pair in pairs if pair.dead]
+    assert abs(len(kinds) / 400 - 0.4) < 0.07
+    for kind in ("blank", "frozen", "noise", "missing"):
+        assert abs(kinds.count(kind) / 400 - 0.1) < 0.045, kind
+    assert abs(sum(p.dead.startswith("visible") for p in pairs if p.dead) / len(kinds) - 0.5) < 0.1
+    again = [pair for pair, _ in _dead_pairs(400, seed=11, **settings)]
+    assert [p.dead for p in again] == [p.dead for p in pairs]
+    assert all(np.array_equal(a.search_visible, b.search_visible) and np.array_equal(a.search_thermal, b.search_thermal)
+               for a, b in zip(again, pairs))
+
+
+def test_dead_camera_only_on_pairs_with_the_target_and_both_cameras():
+    assert [p.dead for p, _ in _dead_pairs(5, dead_blank_prob=1.0, visible_dropout=1.0)] == [""] * 5  # dropout first
+    two = [_square_sequence(), _square_sequence()]
+    assert [p.dead for p, _ in _dead_pairs(5, sequences=two, dead_blank_prob=1.0, negative_prob=1.0)] == [""] * 5
+    seq = _square_sequence()
+    thermal_only = dataclasses.replace(seq, visible=None)
+    assert [p.dead for p, _ in _dead_pairs(5, sequences=[thermal_only], dead_blank_prob=1.0)] == [""] * 5
