@@ -112,6 +112,13 @@ SPECS: tuple[Spec, ...] = (
     _tracker("search_growth", "search window growth per untrusted frame"),
     _tracker("max_search_growth", "largest search window growth"),
     _tracker("min_box", "smallest box side (px) accepted at initialisation and reported"),
+    _tracker("scale_penalty", "penalty on candidates whose size or aspect departs from the box (0: off)"),
+    _tracker("max_scale_step", "largest factor a box side changes by per frame"),
+    _tracker("window_floor", "smallest search window side, as a fraction of its side at initialisation"),
+    _tracker("template_weight", "weight of the dynamic template mixed into the initial one (0: off)"),
+    _tracker("template_update_score", "score at or above which a frame may renew the dynamic template"),
+    _tracker("template_update_interval", "fewest frames between two dynamic template updates"),
+    _tracker("redetect_score", "tile peak at or above which a lost target is re-acquired (1: off)"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 

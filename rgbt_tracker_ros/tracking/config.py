@@ -81,6 +81,13 @@ RANGES: dict[str, Range] = {
     "search_growth": Range(1.0, 4.0),
     "max_search_growth": Range(1.0, 8.0),
     "min_box": Range(1.0, 1e4),
+    "scale_penalty": Range(0.0, 10.0),
+    "max_scale_step": Range(1.0, 4.0),
+    "window_floor": Range(0.0, 1.0),
+    "template_weight": Range(0.0, 1.0),
+    "template_update_score": Range(0.0, 1.0),
+    "template_update_interval": Range(1, 10_000, integer=True),
+    "redetect_score": Range(0.0, 1.0),
 }
 
 
@@ -110,6 +117,22 @@ class TrackerConfig:
     search_growth: float = 1.2    # search window side grows by this factor per untrusted frame...
     max_search_growth: float = 2.0  # ...up to this multiple of its normal side
     min_box: float = 2.0          # smallest box side (pixels) accepted at init and reported
+    # The box keeps its size (docs/postprocessing.md): candidates whose size or aspect ratio departs
+    # from the current box are penalised, exp(-scale_penalty * (change - 1)), 0: off; each side
+    # changes by at most a factor max_scale_step per frame; the search window's side never falls
+    # below window_floor times its side at initialisation.
+    scale_penalty: float = 0.0
+    max_scale_step: float = 4.0
+    window_floor: float = 0.0
+    # The appearance model adapts: a dynamic template from a frame scoring at least
+    # template_update_score, at most every template_update_interval frames, mixed into the initial
+    # one with weight template_weight (0: the initial template alone).
+    template_weight: float = 0.0
+    template_update_score: float = 0.8
+    template_update_interval: int = 10
+    # Re-detection: while lost, one tile of a sweep of the whole frame per frame; a tile peak at or
+    # above redetect_score re-acquires the target (1: off, a score never reaches it).
+    redetect_score: float = 1.0
     thermal_to_visible: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:

@@ -16,7 +16,11 @@ from rgbt_tracker_ros.tracking.frame_check import FrameCheck, FrameCheckConfig, 
 from rgbt_tracker_ros.tracking.geometry import Size, default_thermal_to_visible, mapped_extent
 from rgbt_tracker_ros.tracking.model_bundle import ModelBundle
 from rgbt_tracker_ros.tracking.preprocessing import CropWindow, as_thermal, as_visible_rgb, crop_pair
+from rgbt_tracker_ros.tracking.redetection import TileSweep
 from rgbt_tracker_ros.tracking.result import TrackResult, TrackState
+from rgbt_tracker_ros.tracking.scale_prior import next_size, size_penalty
+from rgbt_tracker_ros.tracking.search_window import search_side
+from rgbt_tracker_ros.tracking.template_update import TemplateMemory, TemplateUpdate
 
 log = logging.getLogger("rgbt_tracker_ros.tracking")
 
@@ -28,15 +32,26 @@ _MAX_BOX_IMAGE_RATIO = 2.0
 class _Target:
     """Everything the tracker remembers about its target between frames."""
 
-    features: np.ndarray                 # template features, computed once at initialisation
+    templates: TemplateMemory            # the initial template (anchor) and the dynamic one
     frame_size: Size                     # the image the boxes live in (visible, or thermal without one)
     visible_size: Size | None            # None: no visible camera at initialisation
     thermal_size: Size | None
     thermal_to_visible: np.ndarray | None
     anchor: np.ndarray                   # last confident box: centre and scale of the search window
+    initial_side: float                  # search window side at initialisation (the window's floor)
     growth: float = 1.0                  # search window side multiplier (> 1 while unsure)
     misses: int = 0                      # consecutive frames with a score below score_lost
+    sweep: TileSweep | None = None       # re-detection tiles while lost
     warned_new_modality: bool = False
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """The best cell of one score map: its box in image pixels, raw score and size penalty."""
+
+    box: np.ndarray
+    score: float
+    penalty: float
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,7 @@ class RGBTTracker:
         self._hann_term = (self.config.hann_weight * hann / max(float(hann.max()), 1e-12)).astype(np.float32)
         self._score_weight = np.float32(1.0 - self.config.hann_weight)
         self._blend = np.empty((h, w), dtype=np.float32)
+        self._penalty = np.ones((h, w), dtype=np.float32)
         self._grey = np.empty((s, s), dtype=np.uint8)
         self._template_inputs = {
             "template_visible": np.empty((1, 3, z, z), dtype=np.float32),
@@ -163,15 +179,18 @@ class RGBTTracker:
         self._fill(visible, thermal, window, homography,
                    self._template_inputs["template_visible"], self._template_inputs["template_thermal"])
         features = self.backend.template(self._template_inputs)
+        cfg = self.config
+        rule = TemplateUpdate(cfg.template_weight, cfg.template_update_score, cfg.template_update_interval)
         self._target = _Target(
-            features=np.ascontiguousarray(features),
+            templates=TemplateMemory(features, rule),
             frame_size=frame_size,
             visible_size=visible_size,
             thermal_size=thermal_size,
             thermal_to_visible=homography,
             anchor=box,
+            initial_side=crop_side(box, self.model.search_factor),
         )
-        self._search_inputs["template_features"] = self._target.features
+        self._search_inputs["template_features"] = self._target.templates.features
         self.frame_check.forget()
         for camera, reason in left_out.items():
             log.warning("initialised without the %s camera: its frame is %s", camera, reason)
@@ -185,52 +204,104 @@ class RGBTTracker:
         if visible is None and thermal is None:
             return self._no_evidence(target, ignored)
 
-        cx, cy = center(target.anchor)
-        side = crop_side(target.anchor, self.model.search_factor) * target.growth
-        window = CropWindow(cx, cy, side, self.model.search_size)
-        self._fill(visible, thermal, window, target.thermal_to_visible,
-                   self._search_inputs["search_visible"], self._search_inputs["search_thermal"])
-        score, size, offset = self.backend.search(self._search_inputs)
-        prediction, confidence = self._decode(score[0, 0], size[0], offset[0], window)
-        result = self._update(target, prediction, confidence)
+        candidate = self._search(visible, thermal, self._search_window(target), target, hann=True)
+        result = self._update(target, candidate)
+        if result.state is TrackState.LOST:
+            target.templates.forget()
+            result = self._redetect(visible, thermal, target, result)
+        if result.state is TrackState.TRACKING:
+            self._adapt(visible, thermal, target, result.score)
         return dataclasses.replace(result, ignored=ignored) if ignored else result
 
     # ------------------------------------------------------------------ steps
 
-    def _decode(self, score: np.ndarray, size: np.ndarray, offset: np.ndarray, window: CropWindow):
-        """Score map with the Hann window -> best cell -> box in image pixels and its raw score."""
+    def _search_window(self, target: _Target) -> CropWindow:
+        """Around the last confident box, widened while unsure, never below the floor."""
+        cx, cy = center(target.anchor)
+        side = search_side(target.anchor, self.model.search_factor, target.growth, target.initial_side,
+                           self.config.window_floor)
+        return CropWindow(cx, cy, side, self.model.search_size)
+
+    def _search(self, visible, thermal, window: CropWindow, target: _Target, hann: bool) -> _Candidate:
+        """One pass of the search graph over `window` and its best cell."""
+        self._fill(visible, thermal, window, target.thermal_to_visible,
+                   self._search_inputs["search_visible"], self._search_inputs["search_thermal"])
+        score, size, offset = self.backend.search(self._search_inputs)
+        return self._decode(score[0, 0], size[0], offset[0], window, target.anchor, hann)
+
+    def _decode(self, score: np.ndarray, size: np.ndarray, offset: np.ndarray, window: CropWindow,
+                current_box: np.ndarray, hann: bool) -> _Candidate:
+        """Score map times the size penalty (against `current_box`), blended with the Hann window
+        when `hann` -> best cell -> box in image pixels, its raw score and penalty."""
         h, w = score.shape
-        np.multiply(score, self._score_weight, out=self._blend)
-        self._blend += self._hann_term
-        i, j = divmod(int(np.argmax(self._blend)), w)
         s = self.model.search_size
+        penalty = self._penalty  # stays all ones when the penalty is off
+        if self.config.scale_penalty > 0.0:
+            to_crop = window.scale / s  # image pixels -> fractions of the crop, the size map's unit
+            size_penalty(size, (current_box[2] * to_crop, current_box[3] * to_crop),
+                         self.config.scale_penalty, out=penalty)
+        np.multiply(score, penalty, out=self._blend)
+        if hann:
+            self._blend *= self._score_weight
+            self._blend += self._hann_term
+        i, j = divmod(int(np.argmax(self._blend)), w)
         cx = (j + float(offset[0, i, j])) * s / w
         cy = (i + float(offset[1, i, j])) * s / h
         bw = float(size[0, i, j]) * s
         bh = float(size[1, i, j]) * s
         box = window.box_to_image((cx - bw / 2.0, cy - bh / 2.0, bw, bh))
-        return box, float(score[i, j])
+        return _Candidate(box, float(score[i, j]), float(penalty[i, j]))
 
-    def _update(self, target: _Target, prediction: np.ndarray, confidence: float) -> TrackResult:
+    def _update(self, target: _Target, candidate: _Candidate) -> TrackResult:
         """The state machine: trust a confident prediction, otherwise hold the last confident box
         and widen the search (bounded) until the target is found again."""
         cfg = self.config
-        if confidence >= cfg.score_tracking and np.all(np.isfinite(prediction)):
-            lr = cfg.size_lr * confidence
-            width = max((1.0 - lr) * target.anchor[2] + lr * prediction[2], cfg.min_box)
-            height = max((1.0 - lr) * target.anchor[3] + lr * prediction[3], cfg.min_box)
-            box = clip_to_image(from_center(*center(prediction), width, height), target.frame_size,
-                                min_size=min(cfg.min_box, *target.frame_size))
-            target.anchor = box
-            target.growth = 1.0
-            target.misses = 0
+        if candidate.score >= cfg.score_tracking and np.all(np.isfinite(candidate.box)):
+            self._accept(target, candidate)
             state = TrackState.TRACKING
         else:
-            if confidence < cfg.score_lost:
+            if candidate.score < cfg.score_lost:
                 target.misses += 1
             target.growth = min(target.growth * cfg.search_growth, cfg.max_search_growth)
             state = TrackState.LOST if target.misses >= cfg.lost_after else TrackState.UNCERTAIN
-        return TrackResult(box=target.anchor.copy(), score=confidence, state=state)
+        return TrackResult(box=target.anchor.copy(), score=candidate.score, state=state)
+
+    def _accept(self, target: _Target, candidate: _Candidate) -> None:
+        """The candidate's centre, and a size that follows its prediction at a rate that falls with
+        a low score or a large size change, bounded per frame."""
+        cfg = self.config
+        rate = cfg.size_lr * candidate.score * candidate.penalty
+        width, height = next_size((target.anchor[2], target.anchor[3]), (candidate.box[2], candidate.box[3]),
+                                  rate, cfg.max_scale_step, cfg.min_box)
+        target.anchor = clip_to_image(from_center(*center(candidate.box), width, height), target.frame_size,
+                                      min_size=min(cfg.min_box, *target.frame_size))
+        target.growth = 1.0
+        target.misses = 0
+        target.sweep = None
+
+    def _redetect(self, visible, thermal, target: _Target, lost: TrackResult) -> TrackResult:
+        """While lost, one tile of the sweep of the whole frame; a peak at or above redetect_score
+        re-acquires the target there."""
+        cfg = self.config
+        if cfg.redetect_score >= 1.0:
+            return lost
+        if target.sweep is None:
+            side = search_side(target.anchor, self.model.search_factor, 1.0, target.initial_side, cfg.window_floor)
+            target.sweep = TileSweep(target.frame_size, side, center(target.anchor), self.model.search_size)
+        candidate = self._search(visible, thermal, target.sweep.next_window(), target, hann=False)
+        if candidate.score < cfg.redetect_score or not np.all(np.isfinite(candidate.box)):
+            return lost
+        self._accept(target, candidate)
+        return TrackResult(box=target.anchor.copy(), score=candidate.score, state=TrackState.TRACKING)
+
+    def _adapt(self, visible, thermal, target: _Target, score: float) -> None:
+        """On a confident frame, when due, this frame's box becomes the dynamic template."""
+        if not target.templates.due(score):
+            return
+        window = CropWindow.around(target.anchor, self.model.template_factor, self.model.template_size)
+        self._fill(visible, thermal, window, target.thermal_to_visible,
+                   self._template_inputs["template_visible"], self._template_inputs["template_thermal"])
+        target.templates.update(self.backend.template(self._template_inputs))
 
     def _fill(self, visible, thermal, window: CropWindow, homography, visible_input, thermal_input) -> None:
         """Crop the frame into the network inputs (a missing modality substituted)."""
