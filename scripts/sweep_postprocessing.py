@@ -80,11 +80,13 @@ def run_stage(stage: str, chosen: dict, sequences, spliced, workers: int, before
     if stage == "redetect" and configs:
         jumped = sweep(configs, [s for s, _ in spliced], MODALITIES, workers=workers)
         for result in jumped:
+            # Only sequences where the moved target is annotated after it reappears can count.
+            measurable = [bool(np.isfinite(s.groundtruth[cut.reappears:, 0]).any()) for s, cut in spliced]
             counts = [frames_to_reacquire(p, s, cut) for p, (s, cut) in zip(result.predictions, spliced)]
             found = [c for c in counts if c is not None]
             row = result.as_dict()
             row.update(variant=result.variant, set="jumped", frames_to_reacquire=counts,
-                       reacquired=len(found) / len(counts),
+                       measurable=sum(measurable), reacquired=len(found) / max(sum(measurable), 1),
                        median_frames_to_reacquire=float(np.median(found)) if found else None)
             rows.append(row)
     if stage == "redetect":
@@ -125,7 +127,9 @@ def plot(results: dict, path: Path) -> None:
             share = [np.mean([r["reacquired"] for r in jumped if r["variant"] == n]) for n in names]
             ax.plot(x, share, "^-", color="tab:green", label="re-acquired share (jumped)")
         ax.axvline(names.index(data["chosen"]), color="grey", linestyle=":")
-        ax.set_xticks(x, [n.replace(", ", "\n") for n in names], fontsize=6)
+        short = [n.replace("template_update_score", "score").replace("template_update_interval", "every")
+                 .replace("template_weight", "weight").replace(", ", "\n") for n in names]
+        ax.set_xticks(x, short, fontsize=6)
         ax.set_title(f"stage {stage}: chosen {data['chosen']}", fontsize=9)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=6, loc="lower left", ncol=3)
@@ -162,6 +166,7 @@ def main() -> None:
         chosen = {k: v for s in STAGES for k, v in results["stages"].get(s, {}).get("choice", {}).items()}
         results["heldout"] = heldout(chosen, args.workers)
         RESULTS.write_text(json.dumps(results, indent=1))
+    plot(results, PLOT)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,14 @@ class Splice:
 
 
 def far_shift(box, frame_size: tuple[int, int]) -> tuple[int, int]:
-    """The shift that moves the box's centre to the centre of the frame's farthest quadrant."""
+    """The shift that moves the box's centre to the centre of the frame's farthest quadrant, or as
+    near it as keeps the whole box inside the frame."""
     width, height = frame_size
     cx, cy = box[0] + box[2] / 2.0, box[1] + box[3] / 2.0
     quadrants = [(width * qx, height * qy) for qx in (0.25, 0.75) for qy in (0.25, 0.75)]
     tx, ty = max(quadrants, key=lambda q: (q[0] - cx) ** 2 + (q[1] - cy) ** 2)
+    tx = min(max(tx, box[2] / 2.0), width - box[2] / 2.0)
+    ty = min(max(ty, box[3] / 2.0), height - box[3] / 2.0)
     return int(round(tx - cx)), int(round(ty - cy))
 
 

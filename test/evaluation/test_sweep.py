@@ -37,6 +37,8 @@ def _sequence(n: int = 30) -> Sequence:
 
 def test_far_shift_goes_to_the_farthest_quadrant():
     assert far_shift((20, 30, 10, 10), (160, 120)) == (120 - 25, 90 - 35)
+    # A box wider than a quadrant goes as far as keeps it inside the frame.
+    assert far_shift((0, 0, 100, 10), (160, 120)) == (110 - 50, 90 - 5)
 
 
 def test_splice_hides_then_moves_the_target():
