@@ -114,7 +114,8 @@ def test_bad_settings_are_input_errors():
 
 
 def test_the_check_is_cheap_on_640x512():
-    """Measured about 40 us (visible) + 15 us (16-bit thermal) here; the bound leaves room for a loaded machine."""
+    """Measured about 40 us (visible) + 15 us (16-bit thermal) here; the bound (the issue's "a few hundred
+    microseconds") leaves room for a loaded machine."""
     check = FrameCheck()
     visible = RNG.integers(0, 255, (512, 640, 3), dtype=np.uint8)
     check.remember([check.look("visible", visible), check.look("thermal", TEXTURED_THERMAL)])
@@ -124,7 +125,7 @@ def test_the_check_is_cheap_on_640x512():
         check.look("visible", visible)
         check.look("thermal", TEXTURED_THERMAL)
         times.append(time.perf_counter() - start)
-    assert np.median(times) < 300e-6
+    assert np.median(times) < 500e-6
 
 
 # ------------------------------------------------------------------------------------- in the tracker
