@@ -209,7 +209,8 @@ class RGBTTracker:
         if result.state is TrackState.LOST:
             target.templates.forget()
             result = self._redetect(visible, thermal, target, result)
-        if result.state is TrackState.TRACKING:
+        if result.state is TrackState.TRACKING and not ignored:
+            # A frame with a camera set aside is substituted: not the target's appearance to learn.
             self._adapt(visible, thermal, target, result.score)
         return dataclasses.replace(result, ignored=ignored) if ignored else result
 
