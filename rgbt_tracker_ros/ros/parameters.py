@@ -59,7 +59,8 @@ def _ranged(name: str) -> dict:
 
 def _tracker(name: str, description: str) -> Spec:
     default = _TRACKER_DEFAULTS[name]
-    return Spec(f"tracker.{name}", default, description, read_only=True, **_ranged(name))
+    ranged = _ranged(name) if name in RANGES else {}  # a switch has no range
+    return Spec(f"tracker.{name}", default, description, read_only=True, **ranged)
 
 
 SPECS: tuple[Spec, ...] = (
@@ -119,6 +120,8 @@ SPECS: tuple[Spec, ...] = (
     _tracker("template_update_score", "score at or above which a frame may renew the dynamic template"),
     _tracker("template_update_interval", "fewest frames between two dynamic template updates"),
     _tracker("redetect_score", "tile peak at or above which a lost target is re-acquired (1: off)"),
+    _tracker("frame_check", "a camera frame without information (black, saturated, uniform, frozen, "
+             "mostly non-finite) counts as missing for that frame; false: every frame is fed to the network"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 

@@ -133,6 +133,9 @@ class TrackerConfig:
     # Re-detection: while lost, one tile of a sweep of the whole frame per frame; a tile peak at or
     # above redetect_score re-acquires the target (1: off, a score never reaches it).
     redetect_score: float = 1.0
+    # A camera frame without information (uniform, frozen, mostly non-finite: tracking/frame_check.py)
+    # counts as missing for that frame; False feeds every frame to the network.
+    frame_check: bool = True
     thermal_to_visible: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
@@ -149,6 +152,9 @@ class TrackerConfig:
                 raise InputError(f"provider names must be strings, got {name!r}")
             provider_name(name)
         object.__setattr__(self, "trt_cache_dir", Path(self.trt_cache_dir).expanduser())
+        if not isinstance(self.frame_check, (bool, np.bool_)):
+            raise InputError(f"frame_check must be true or false, got {self.frame_check!r}")
+        object.__setattr__(self, "frame_check", bool(self.frame_check))
         for name, accepted in RANGES.items():
             accepted.check(name, getattr(self, name))
         if self.score_lost > self.score_tracking:

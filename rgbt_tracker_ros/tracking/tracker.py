@@ -77,12 +77,15 @@ class RGBTTracker:
     def __init__(self, config: TrackerConfig | None = None, backend: NetworkBackend | None = None,
                  frame_check: FrameCheckConfig | None = None):
         """`backend`: the network to run; by default the config's model in ONNX Runtime.
-        `frame_check`: when a frame is not evidence; default FrameCheckConfig() (on)."""
+        `frame_check`: when a frame is not evidence; by default the thresholds of FrameCheckConfig(),
+        on or off as `config.frame_check` says (an explicit FrameCheckConfig takes precedence)."""
         if config is None:
             config = TrackerConfig()
         if not isinstance(config, TrackerConfig):
             raise InputError(f"config must be a TrackerConfig, got {type(config).__name__}")
         self.config = config
+        if frame_check is None:
+            frame_check = FrameCheckConfig(enabled=config.frame_check)
         self.frame_check = FrameCheck(frame_check)
         self.backend: NetworkBackend = OnnxBackend(config) if backend is None else backend
         self.model: ModelBundle = self.backend.bundle

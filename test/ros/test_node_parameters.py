@@ -60,3 +60,41 @@ def test_agreed_ranges():
         TrackerConfig(lost_after=10_001)
     assert "threads must be in [1, 64]" in parameters.check("threads", 65)
     assert parameters.check("tracker.min_box", math.inf).endswith("must be a finite number, got inf")
+
+
+def test_frame_check_switch_is_a_read_only_boolean_parameter():
+    spec = parameters.SPEC_BY_NAME["tracker.frame_check"]
+    assert spec.default is True is TrackerConfig().frame_check
+    descriptor = spec.descriptor()
+    assert descriptor.read_only and not descriptor.integer_range and not descriptor.floating_point_range
+    assert parameters.check("tracker.frame_check", False) is None
+    values = {s.name: s.default for s in parameters.SPECS}
+    startup, _ = parameters.settings_from({**values, "tracker.frame_check": False})
+    assert startup.tracker_config().frame_check is False
+
+
+@pytest.mark.ros
+def test_frame_check_is_declared_on_the_node_with_its_descriptor(monkeypatch, tmp_path):
+    rclpy = pytest.importorskip("rclpy")
+    from rcl_interfaces.msg import ParameterType
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+
+    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    monkeypatch.setenv("ROS_LOG_DIR", str(tmp_path))
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        for overrides, expected in (([], True), ([Parameter("tracker.frame_check", value=False)], False)):
+            node = Node("frame_check_parameter", context=context, parameter_overrides=overrides)
+            try:
+                parameters.declare(node)
+                descriptor = node.describe_parameter("tracker.frame_check")
+                assert descriptor.type == ParameterType.PARAMETER_BOOL and descriptor.read_only
+                assert descriptor.description == parameters.SPEC_BY_NAME["tracker.frame_check"].description
+                startup, _ = parameters.read(node)
+                assert startup.tracker_config().frame_check is expected
+            finally:
+                node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)

@@ -260,6 +260,30 @@ def test_switched_off_every_frame_is_fed():
     assert result.ignored == {} and not network.searches[-1]["search_thermal"].any()  # the black crop went in
 
 
+@pytest.mark.parametrize("on", [True, False])
+def test_the_tracker_config_switches_the_check(on):
+    """TrackerConfig.frame_check (the node's tracker.frame_check) when no FrameCheckConfig is given."""
+    network = RecordingNetwork()
+    tracker = RGBTTracker(TrackerConfig(frame_check=on), backend=network)
+    visible0, thermal0, box = scene_frames(0)
+    tracker.initialize(visible0, thermal0, box)
+    result = tracker.track(scene_frames(1)[0], BLACK_THERMAL)
+    if on:
+        assert result.ignored == {"thermal": "black"}
+        assert network.searches[-1]["search_thermal"].any()  # the visible crop stands in for the thermal one
+    else:
+        assert result.ignored == {} and not network.searches[-1]["search_thermal"].any()  # the black crop went in
+    assert tracker.frame_check.config == FrameCheckConfig(enabled=on)
+
+
+def test_an_explicit_frame_check_config_takes_precedence_over_the_tracker_config():
+    tracker = RGBTTracker(TrackerConfig(frame_check=False), backend=RecordingNetwork(),
+                          frame_check=FrameCheckConfig(frozen=False))
+    assert tracker.frame_check.enabled and not tracker.frame_check.config.frozen
+    with pytest.raises(InputError, match="frame_check must be true or false"):
+        TrackerConfig(frame_check="no")
+
+
 def test_initialisation_leaves_out_a_camera_without_information(caplog):
     visible0, thermal0, box = scene_frames(0)
     tracker, network = _tracker()
