@@ -22,6 +22,8 @@ SUBCOMMANDS = {
     "play": ("rgbt_tracker_ros.commands.play", "publish a sequence as the two camera topics (ROS 2)"),
     "demo": ("rgbt_tracker_ros.commands.demo", "player + tracker node over DDS, init by service, PR/SR and a video"),
     "node-bench": ("rgbt_tracker_ros.commands.node_bench", "latency, rate, CPU and memory of the running node"),
+    "thermal-gap": ("rgbt_tracker_ros.commands.thermal_gap",
+                    "how far the synthetic thermal worlds are from real thermal frames, with a picture"),
     "register": ("rgbt_tracker_ros.commands.register", "thermal-to-visible homography from point pairs"),
 }
 

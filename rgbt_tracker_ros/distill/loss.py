@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.distill.common import freeze
+from rgbt_tracker_ros.distill.common import feature_channels, freeze
 from rgbt_tracker_ros.distill.path_selection import PathSelectionConfig, PathSelectionLoss
+from rgbt_tracker_ros.distill.real_image_peer import PeerConfig, PeerDistillationLoss
 from rgbt_tracker_ros.distill.specific_common import SpecificCommonConfig, SpecificCommonLoss
 from rgbt_tracker_ros.distill.style_content import MaskingConfig, StyleContentConfig, StyleContentLoss, mask_patches
 from rgbt_tracker_ros.models.checkpoint import load_checkpoint_model
@@ -35,6 +36,12 @@ class DistillConfig:
     path_selection: PathSelectionConfig | None = None
     style_content: StyleContentConfig | None = None
     masking: MaskingConfig | None = None
+    peer: PeerConfig | None = None  # the frozen RGB peer (distill/real_image_peer.py); needs no teacher
+
+    @property
+    def needs_teacher(self) -> bool:
+        """Whether a term that reads the two-stream teacher is on (the peer term reads its own network)."""
+        return any(term_is_on(t) for t in (self.specific_common, self.path_selection, self.style_content))
 
 
 def term_is_on(term) -> bool:
@@ -63,9 +70,10 @@ def load_teacher(path: str | Path, student: ModelConfig, device: torch.device | 
 class DistillationLoss(nn.Module):
     """Sum of the terms that are on (`term_is_on`), each already weighted; a term that is off is not
     built (no parameters, no compute). Its parameters (the adapters) are trained with the student's
-    optimizer and saved with the training checkpoint, never exported."""
+    optimizer and saved with the training checkpoint, never exported. `teacher` is None when only
+    the peer term is on."""
 
-    def __init__(self, config: DistillConfig, student: nn.Module, teacher: nn.Module, loss_config: LossConfig):
+    def __init__(self, config: DistillConfig, student: nn.Module, teacher: nn.Module | None, loss_config: LossConfig):
         super().__init__()
         self.config = config
         self.terms = nn.ModuleDict()
@@ -75,14 +83,22 @@ class DistillationLoss(nn.Module):
             self.terms["path_selection"] = PathSelectionLoss(config.path_selection, student, teacher, loss_config)
         if term_is_on(config.style_content):
             self.terms["style_content"] = StyleContentLoss(config.style_content, student, teacher)
+        # Apart from `terms`: it reads the batch's crops, not the teacher's outputs.
+        self.peer = PeerDistillationLoss(config.peer, feature_channels(student)) if term_is_on(config.peer) else None
 
-    def forward(self, student_out: dict, teacher_out: dict, targets) -> tuple[torch.Tensor, dict[str, float]]:
+    def forward(self, student_out: dict, teacher_out: dict | None, targets,
+                batch: dict | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         total = student_out["score_logits"].new_zeros(())
         logs: dict[str, float] = {}
         for name, term in self.terms.items():
             loss, parts = term(student_out, teacher_out, targets)
             total = total + loss
             logs[name] = loss.item()
+            logs.update(parts)
+        if self.peer is not None:
+            loss, parts = self.peer(student_out, batch)
+            total = total + loss
+            logs["peer"] = loss.item()
             logs.update(parts)
         logs["distill"] = total.item()
         return total, logs

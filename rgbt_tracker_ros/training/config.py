@@ -28,6 +28,11 @@ class DataSource:
     count: int = 2000
     weight: float = 1.0
     thermal_bits: int = 16  # synthetic only: 16-bit radiometric counts or 8-bit display counts
+    # Synthetic only: "blurred" or "structured" thermal world (data/synthetic/config.py), and the
+    # target's size and aspect ranges (None: the generator's defaults).
+    thermal_world: str = "blurred"
+    target_size: tuple[float, float] | None = None
+    aspect_ratio: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

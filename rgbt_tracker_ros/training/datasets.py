@@ -16,8 +16,11 @@ from rgbt_tracker_ros.training.config import DataConfig, DataSource
 
 
 def _synthetic_getter(source: DataSource, data: DataConfig, split: str):
+    ranges = {name: tuple(value) for name in ("target_size", "aspect_ratio")
+              if (value := getattr(source, name)) is not None}
     config = SyntheticConfig(width=data.synthetic_width, height=data.synthetic_height,
-                             length=data.synthetic_length, thermal_bits=source.thermal_bits)
+                             length=data.synthetic_length, thermal_bits=source.thermal_bits,
+                             thermal_world=source.thermal_world, **ranges)
     # Few sequences are alive at once: building one is cheap, holding hundreds is not.
     return functools.lru_cache(maxsize=64)(lambda i: make_sequence(SPLIT_SEED_START[split] + i, config))
 

@@ -49,7 +49,8 @@ class TrackingObjective:
         # with the student (same optimizer), are saved in the training checkpoint and never exported.
         self.teacher, self.distill, self.mask_generator = None, None, None
         if config.distill is not None:
-            self.teacher = load_teacher(config.distill.teacher, config.model, device)
+            if config.distill.needs_teacher:
+                self.teacher = load_teacher(config.distill.teacher, config.model, device)
             self.distill = DistillationLoss(config.distill, model, self.teacher, config.loss).to(device)
             self.mask_generator = torch.Generator().manual_seed(config.run.seed * 1000 + rank)
         self.module = self.distill
@@ -58,8 +59,10 @@ class TrackingObjective:
         if self.distill is None:
             return None
         d = self.config.distill
-        return (f"distilling from {d.teacher} ({self.teacher.config.kind}, {parameter_count(self.teacher)} parameters, "
-                f"frozen); terms: {', '.join(self.distill.terms) or 'none'}; adapters: "
+        teacher = ("no two-stream teacher" if self.teacher is None else
+                   f"distilling from {d.teacher} ({self.teacher.config.kind}, {parameter_count(self.teacher)} parameters, frozen)")
+        terms = [*self.distill.terms] + (["peer (frozen RGB peer: " + d.peer.backbone + ")"] if self.distill.peer else [])
+        return (f"{teacher}; terms: {', '.join(terms) or 'none'}; adapters: "
                 f"{parameter_count(self.distill)} parameters")
 
     def __call__(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
@@ -74,9 +77,11 @@ class TrackingObjective:
             extra, extra_parts = self.path_loss(outputs, targets)
             loss, parts = loss + extra, parts | extra_parts
         if self.distill is not None:
-            with torch.no_grad(), autocast():
-                teacher_out = as_float32(self.teacher(*(batch[k] for k in INPUTS)))
-            extra, extra_parts = self.distill(outputs, teacher_out, targets)
+            teacher_out = None
+            if self.teacher is not None:
+                with torch.no_grad(), autocast():
+                    teacher_out = as_float32(self.teacher(*(batch[k] for k in INPUTS)))
+            extra, extra_parts = self.distill(outputs, teacher_out, targets, batch)
             loss, parts = loss + extra, parts | extra_parts
         return loss, parts
 

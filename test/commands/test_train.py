@@ -11,6 +11,7 @@ import torch
 from rgbt_tracker_ros.models.builder import build_model, parameter_count
 from rgbt_tracker_ros.models.config import ModelConfig
 
+from helpers.paths import PEER_MODELS
 from helpers.tiny_runs import TINY_DATA, run_cli, tiny_optim
 
 pytestmark = pytest.mark.torch
@@ -208,3 +209,32 @@ def test_a_crop_geometry_key_in_the_sampler_section_is_a_one_line_error(tmp_path
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert "rgbt-tracker train: error: geometry.yaml.data.sampler: unknown key(s) ['search_size']" in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+TINY_PEER = f"""
+name: tiny_peer
+data:
+  sources: [{{kind: synthetic, count: 20, thermal_world: structured, target_size: [0.1, 0.4]}}]
+  val_sequences: 2
+  val_pairs: 8
+  synthetic_width: 160
+  synthetic_height: 128
+  synthetic_length: 20
+distill:
+  peer: {{backbone: {PEER_MODELS / "nanotrack_v2_backbone.onnx"}, head: {PEER_MODELS / "nanotrack_v2_head.onnx"}}}
+optim: {tiny_optim(1)}
+run: {{output_dir: OUT, workers: 0, threads: 1}}
+"""
+
+
+@pytest.mark.skipif(not (PEER_MODELS / "nanotrack_v2_head.onnx").is_file(), reason="peer models absent")
+def test_real_image_peer_distillation_on_the_structured_world_needs_no_teacher(tmp_path):
+    run = tmp_path / "run"
+    (tmp_path / "peer.yaml").write_text(TINY_PEER.replace("OUT", str(run)))
+    proc = run_cli("train", "--config", str(tmp_path / "peer.yaml"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "no two-stream teacher" in proc.stderr and "nanotrack_v2_backbone.onnx" in proc.stderr
+    last = _history(run)[-1]
+    assert {"peer", "peer_feature", "peer_response", "distill"} <= set(last) and last["peer"] > 0
+    state = torch.load(run / "best.pt", map_location="cpu", weights_only=False)
+    assert set(state["distill"]) == {"peer.adapter.weight"}  # the adapter only: the peer is not saved

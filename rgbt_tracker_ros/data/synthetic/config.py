@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 
 from rgbt_tracker_ros.common.errors import InputError
 
+THERMAL_WORLDS = ("blurred", "structured")
+
 
 @dataclass(frozen=True)
 class SyntheticConfig:
@@ -22,6 +24,10 @@ class SyntheticConfig:
     length: int = 120
     thermal_bits: int = 16
     thermal_size: tuple[int, int] | None = None
+    # "blurred": the thermal image is a blurred, low-contrast version of the photo with uniform hot
+    # objects (the first world, kept bit-identical); "structured": rendered from scene structure
+    # (data/synthetic/thermal_world.py).
+    thermal_world: str = "blurred"
 
     # Target: sqrt(w * h) as a fraction of min(width, height), and width / height.
     target_size: tuple[float, float] = (0.06, 0.35)
@@ -58,6 +64,8 @@ class SyntheticConfig:
             raise InputError(f"a synthetic sequence needs at least 2 frames, got {self.length}")
         if self.thermal_bits not in (8, 16):
             raise InputError(f"thermal_bits must be 8 or 16, got {self.thermal_bits}")
+        if self.thermal_world not in THERMAL_WORLDS:
+            raise InputError(f"thermal_world must be one of {', '.join(THERMAL_WORLDS)}, got {self.thermal_world!r}")
         if self.thermal_size is not None:
             if len(self.thermal_size) != 2 or min(self.thermal_size) < 32:
                 raise InputError(f"thermal_size must be (width, height) of at least 32 px, got {self.thermal_size}")

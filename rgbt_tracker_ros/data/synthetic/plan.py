@@ -13,6 +13,7 @@ import numpy as np
 
 from rgbt_tracker_ros.data.synthetic.config import SyntheticConfig
 from rgbt_tracker_ros.data.synthetic.shapes import grid_mask, unit_mask
+from rgbt_tracker_ros.data.synthetic.thermal_world import ThermalStyle, draw_style, target_shape
 
 ATTRIBUTE_NAMES = (
     "occlusion", "full_occlusion", "low_light", "thermal_crossover",
@@ -78,6 +79,7 @@ class ScenePlan:
     vignetting: float  # counts lost in the corners
     groundtruth: np.ndarray
     attributes: dict[str, np.ndarray]
+    thermal_style: ThermalStyle | None = None  # the structured world's draws; None in the blurred world
 
     @property
     def target(self) -> Layer:
@@ -256,6 +258,10 @@ def plan_scene(seed: int, config: SyntheticConfig, texture_count: int) -> SceneP
     path = _target_path(rng, config, size)
     tall = size[0, 0] < 0.8 * size[0, 1]  # the person silhouette only for upright targets
     shape = str(rng.choice(["ellipse", "rounded", "person"] if tall else ["ellipse", "rounded"]))
+    structured = config.thermal_world == "structured"
+    style_rng = np.random.default_rng([seed, 3])  # the structured world's own stream
+    if structured:
+        shape = target_shape(style_rng, size[0, 0], size[0, 1])
     cold = rng.random() < config.cold_target_probability
     contrast0 = _uniform(rng, config.target_contrast) * (-1.0 if cold else 1.0)
     contrast = np.full(n, contrast0)
@@ -336,6 +342,7 @@ def plan_scene(seed: int, config: SyntheticConfig, texture_count: int) -> SceneP
         "distractor": distractor_near,
         "camera_shake": shaking,
     }
+    layers = tuple(distractors) + (target,) + tuple(occluders)
     return ScenePlan(
         length=n,
         canvas_size=(int(canvas[0]), int(canvas[1])),
@@ -344,7 +351,7 @@ def plan_scene(seed: int, config: SyntheticConfig, texture_count: int) -> SceneP
         background_temperature=background_temperature,
         background_contrast=background_contrast,
         background_gradient=gradient,
-        layers=tuple(distractors) + (target,) + tuple(occluders),
+        layers=layers,
         light_gain=light_gain,
         visible_noise=visible_noise,
         thermal_noise=thermal_noise,
@@ -353,4 +360,5 @@ def plan_scene(seed: int, config: SyntheticConfig, texture_count: int) -> SceneP
         vignetting=vignetting,
         groundtruth=groundtruth,
         attributes=attributes,
+        thermal_style=draw_style(style_rng, n, layers) if structured else None,
     )

@@ -5,9 +5,11 @@ the plan and the seed only, built on first use and kept in a small per-process c
 comes from a fixed noise tile read at offsets drawn from (seed, frame index), which is far cheaper than
 drawing fresh Gaussian noise for every pixel.
 
-The thermal image is made from temperatures, not from the RGB: a smooth low-contrast background
-field, objects at their own temperature with faint internal structure and soft edges, optical blur,
-fixed-pattern and temporal noise, and sometimes vignetting.
+The thermal image is made from temperatures, not from the RGB. In the blurred world: a smooth
+low-contrast background field, objects at their own temperature with faint internal structure and
+soft edges. In the structured world (thermal_world.py): a background of material regions with sharp
+edges, objects with warm and cool parts and cooler outlines, column stripes and a drift of all counts.
+Both: optical blur, fixed-pattern and temporal noise, and sometimes vignetting.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from rgbt_tracker_ros.data.synthetic.config import SyntheticConfig
 from rgbt_tracker_ros.data.synthetic.plan import Layer, Patch, ScenePlan
 from rgbt_tracker_ros.data.synthetic.shapes import render_mask
+from rgbt_tracker_ros.data.synthetic.thermal_world import ThermalParts, background_field, column_pattern, heat_map
 
 _NOISE_PAD = 64  # the noise tile is this much larger than a frame, so offsets vary the noise
 _NOISE_SEED = 0x5EED
@@ -34,15 +37,18 @@ class Sprite:
     """An object's look at its largest size: premultiplied colour + alpha, and thermal structure + alpha."""
 
     visible: np.ndarray  # (h, w, 4) float32: R*a, G*a, B*a, a
-    thermal: np.ndarray  # (h, w, 2) float32: structure*a (counts), a (soft-edged)
+    # (h, w, 2) float32: structure*a (counts), a (soft-edged); the structured world adds a third
+    # channel, the relative temperature of the parts (heat_map) times the soft alpha
+    thermal: np.ndarray
 
 
 @dataclass(frozen=True)
 class SceneAssets:
     canvas: np.ndarray  # background RGB uint8 (canvas height, width, 3)
-    temperature: np.ndarray  # background temperature, float32 counts, 1/_THERMAL_CANVAS_SCALE resolution
+    temperature: np.ndarray  # background temperature, float32 counts, 1/temperature_scale resolution
     sprites: tuple[Sprite, ...]  # one per plan layer
     fixed_pattern: np.ndarray  # thermal-resolution float32 counts added to every frame
+    temperature_scale: int = _THERMAL_CANVAS_SCALE
 
 
 @functools.lru_cache(maxsize=4)
@@ -81,7 +87,7 @@ def _normalised(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / max(float(values.std()), 1e-3)
 
 
-def _sprite(texture: np.ndarray, layer: Layer) -> Sprite:
+def _sprite(texture: np.ndarray, layer: Layer, parts: ThermalParts | None = None) -> Sprite:
     width, height = np.minimum(np.ceil(layer.size.max(axis=0)), _MAX_SPRITE_SIDE).astype(int)
     width, height = max(int(width), 4), max(int(height), 4)
     colour = patch_pixels(texture, layer.patch, width, height).astype(np.float32)
@@ -91,7 +97,12 @@ def _sprite(texture: np.ndarray, layer: Layer) -> Sprite:
     structure = _normalised(cv2.GaussianBlur(luminance, (0, 0), 1.0 + side / 30.0)) * layer.structure
     soft = cv2.GaussianBlur(alpha, (0, 0), max(0.7, 0.02 * side))
     visible = np.dstack([colour * alpha[:, :, None], alpha])
-    thermal = np.dstack([structure * soft, soft])
+    if parts is None:
+        thermal = np.dstack([structure * soft, soft])
+    else:
+        # Structure is half as strong: the parts carry most of the object's temperature pattern.
+        relative = cv2.GaussianBlur(heat_map(parts, alpha), (0, 0), max(0.7, 0.02 * side))
+        thermal = np.dstack([0.5 * structure * soft, soft, relative])
     return Sprite(np.ascontiguousarray(visible), np.ascontiguousarray(thermal))
 
 
@@ -129,6 +140,19 @@ def build_assets(seed: int, config: SyntheticConfig, plan: ScenePlan, textures: 
     rng = np.random.default_rng([seed, 1])
     width, height = plan.canvas_size
     canvas = patch_pixels(textures[plan.background.texture], plan.background, width, height)
+    style = plan.thermal_style
+    if style is not None:
+        fixed = _fixed_pattern(plan, config.thermal_resolution, rng)
+        fixed += column_pattern(rng, config.thermal_resolution[0], style.column_noise)
+        return SceneAssets(
+            canvas=canvas,
+            temperature=background_field(canvas, style, plan.background_contrast, plan.background_gradient,
+                                         plan.background_temperature),
+            sprites=tuple(_sprite(textures[layer.patch.texture], layer, parts)
+                          for layer, parts in zip(plan.layers, style.parts)),
+            fixed_pattern=fixed,
+            temperature_scale=1,
+        )
     return SceneAssets(
         canvas=canvas,
         temperature=_background_temperature(canvas, plan, rng),
@@ -200,7 +224,7 @@ def _thermal(
     width, height = config.thermal_resolution
     sx, sy = width / config.width, height / config.height
     cx, cy = plan.camera[index]
-    s = float(_THERMAL_CANVAS_SCALE)
+    s = float(assets.temperature_scale)
     offset = (s - 1.0) / 2.0  # centre of low-resolution pixel 0 in canvas pixels
     affine = np.array([[s * sx, 0.0, (offset - cx) * sx], [0.0, s * sy, (offset - cy) * sy]])
     frame = cv2.warpAffine(
@@ -211,11 +235,16 @@ def _thermal(
         placed = _warp_into(frame, sprite.thermal, layer.box(index) * scale)
         if placed is not None:
             region, warped = placed
-            temperature = plan.background_temperature + float(layer.contrast[index])
+            contrast = float(layer.contrast[index])
             alpha = warped[:, :, 1]
             region *= 1.0 - alpha
-            region += temperature * alpha + warped[:, :, 0]
+            if warped.shape[2] == 3:  # structured world: the parts' temperatures
+                region += plan.background_temperature * alpha + contrast * warped[:, :, 2] + warped[:, :, 0]
+            else:
+                region += (plan.background_temperature + contrast) * alpha + warped[:, :, 0]
     frame = cv2.GaussianBlur(frame, (0, 0), plan.optics_blur)
+    if plan.thermal_style is not None:
+        frame += plan.thermal_style.drift[index]
     frame = cv2.scaleAdd(_noise(rng, height, width, 1), plan.thermal_noise, frame)
     frame += assets.fixed_pattern
     if config.thermal_bits == 16:
