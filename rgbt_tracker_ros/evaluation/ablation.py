@@ -39,6 +39,7 @@ from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.readers import load_sequences
 from rgbt_tracker_ros.data.sequence import ArrayFrames, Sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, synthetic_sequences
+from rgbt_tracker_ros.evaluation.box_size import BoxSize, area_ratios, combine_sizes
 from rgbt_tracker_ros.evaluation.flops import model_cost
 from rgbt_tracker_ros.evaluation.machine import load_average
 from rgbt_tracker_ros.evaluation.metrics import FrameErrors, combine, score
@@ -76,6 +77,7 @@ class ModelResult:
     synthetic_thermal: list[FrameErrors] = field(default_factory=list)
     synthetic_visible: list[FrameErrors] = field(default_factory=list)  # RGB-T models only
     real: list[tuple[str, FrameErrors]] = field(default_factory=list)
+    real_sizes: list[BoxSize] = field(default_factory=list)  # beside `real`, sequence by sequence
     cost: dict = field(default_factory=dict)
     latency: dict = field(default_factory=dict)
     track_seconds: float = 0.0
@@ -181,13 +183,18 @@ def pooled(parts: list[FrameErrors]) -> FrameErrors:
                                for f in ("frames", "center", "normalized", "overlap")))
 
 
-def _run(factory: AblationModel, sequence: Sequence, modality: str, progress: bool, result: ModelResult) -> FrameErrors:
+def _run(factory: AblationModel, sequence: Sequence, modality: str, progress: bool, result: ModelResult,
+         sizes: list[BoxSize] | None = None) -> FrameErrors:
+    """The errors of one run; with `sizes`, its box-size figure is appended there."""
     homography = sequence.thermal_to_visible if sequence.modalities == "rgbt" and modality == "rgbt" else None
     tracker = factory.make(homography)
     run = run_tracker(tracker, sequence, modality=modality, progress=progress)
     result.track_seconds += run.track_seconds
     result.tracked_frames += run.tracked_frames
-    return run_errors(run, sequence)
+    errors = run_errors(run, sequence)
+    if sizes is not None:
+        sizes.append(area_ratios(run.predictions, sequence.groundtruth, errors))
+    return errors
 
 
 def evaluate_accuracy(factories: list[AblationModel], results: list[ModelResult], synthetic: list[Sequence],
@@ -212,7 +219,7 @@ def evaluate_accuracy(factories: list[AblationModel], results: list[ModelResult]
         sequence = materialise(lazy)
         modality = "thermal" if sequence.thermal is not None else sequence.modalities
         for factory, result in zip(factories, results):
-            result.real.append((sequence.name, _run(factory, sequence, modality, progress, result)))
+            result.real.append((sequence.name, _run(factory, sequence, modality, progress, result, result.real_sizes)))
 
 
 # -- latency ---------------------------------------------------------------------------------------
@@ -264,7 +271,11 @@ def model_report(result: ModelResult) -> dict:
         attributes[key] = {"SR": _num(s.sr) if s else None, "PR": _num(s.pr) if s else None,
                            "frames": len(frames), "sequences": sum(len(p) > 0 for p in parts)}
     real = _scores([e for _, e in result.real])
-    real["per_sequence"] = {name: {"PR": _num(score(e).pr), "SR": _num(score(e).sr)} for name, e in result.real}
+    real["per_sequence"] = {
+        name: {"PR": _num(score(e).pr), "SR": _num(score(e).sr), "area_in_band": _num(size.within_band),
+               "median_area_ratio": _num(size.median)}
+        for (name, e), size in zip(result.real, result.real_sizes)}
+    real["area_in_band"] = _num(combine_sizes(result.real_sizes).within_band) if result.real_sizes else None
     return {
         "name": result.spec.name,
         "path": str(result.spec.path),
@@ -309,6 +320,10 @@ def flat_row(report: dict, reference: dict | None, baseline: dict | None = None)
     if reference is not None:
         row[f"ΔSR vs {reference['name']}"] = _sr_gain(report, reference)
         row[f"× faster than {reference['name']}"] = _num(reference["latency"]["p50_ms"] / report["latency"]["p50_ms"], 2)
+    # Each real sequence: SR and the share of frames whose box area is within [0.5, 2]x the truth.
+    for name, figures in report["real_thermal"].get("per_sequence", {}).items():
+        row[f"{name} SR"] = figures["SR"]
+        row[f"{name} area in band"] = figures["area_in_band"]
     return row
 
 

@@ -36,7 +36,8 @@ def test_ablation_writes_json_and_markdown_with_the_expected_columns(models, tmp
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads((tmp_path / "a.json").read_text())
     assert report["columns"][: len(COLUMNS)] == COLUMNS
-    assert report["columns"][len(COLUMNS):] == ["ΔSR vs thermal_pruned", "ΔSR vs student", "× faster than student"]
+    assert report["columns"][len(COLUMNS):] == ["ΔSR vs thermal_pruned", "ΔSR vs student", "× faster than student",
+                                                "tiny_tir SR", "tiny_tir area in band"]
     rows = {r["model"]: r for r in report["rows"]}
     assert list(rows) == ["student", "thermal_pruned", "student_torch"]
     for row in rows.values():
@@ -61,6 +62,8 @@ def test_ablation_writes_json_and_markdown_with_the_expected_columns(models, tmp
     assert set(models_by_name["student"]["attributes"]) == {
         "occlusion", "low_light", "thermal_crossover", "fast_motion", "scale_change", "distractor"}
     assert models_by_name["student"]["real_thermal"]["sequences"] == 1
+    for row in rows.values():  # the one real sequence: its SR is the pooled one; a share of frames
+        assert row["tiny_tir SR"] == row["real SR"] and 0.0 <= row["tiny_tir area in band"] <= 1.0
     assert report["settings"]["synthetic_sequences"] == 2
     assert (tmp_path / "a.png").stat().st_size > 10_000  # the bar chart beside the markdown
     md = (tmp_path / "a.md").read_text()
