@@ -14,11 +14,13 @@ from rgbt_tracker_ros.commands import demo
 pytestmark = pytest.mark.ros
 
 # The shipped student on the demo's synthetic sequence cut to 1.5 s (45 frames at 30 Hz; a sequence
-# that short moves faster than the 10 s one `make demo` plays, PR 0.990 SR 0.838): PR 0.455 and
-# SR 0.392 with every frame processed, 0.432 / 0.371 when the loaded 2-core machine made the node skip
-# two frames (seven runs, before and after the ros/ros_tools split). The floors sit a little lower.
-PR_FLOOR = 0.40
-SR_FLOOR = 0.34
+# that short moves far faster than the 10 s one `make demo` plays, PR 0.990 SR 0.860). The default of
+# issue 13 (structured world + CMD) loses the target early on it: PR 0.205 / SR 0.199 and 0.227 / 0.220
+# in two runs, 0.182 in a third, where the previous default scored PR 0.455 / SR 0.392 (synthetic fast
+# motion SR 0.627 -> 0.588 on 40 validation sequences, docs/ablation_issue13.md: the price of the better
+# real-video boxes). The floors sit below the new runs and still catch a tracker that never starts.
+PR_FLOOR = 0.15
+SR_FLOOR = 0.15
 
 
 @pytest.fixture(scope="module", autouse=True)
