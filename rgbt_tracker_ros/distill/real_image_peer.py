@@ -93,7 +93,7 @@ class PeerDistillationLoss(nn.Module):
         self.config = config
         self.peer = RealImagePeer(config)
         (self.level, _), = pair_levels((config.level,), len(student_channels), len(student_channels), "distill.peer")
-        self.adapter = adapter(student_channels[self.level], _peer_channels(self.peer), bias=False)
+        self.adapter = adapter(student_channels[self.level], self.peer.backbone.output_shapes[0][1], bias=False)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -132,9 +132,3 @@ class PeerDistillationLoss(nn.Module):
                 parts["peer_response"] = response.item()
         return c.weight * total, parts
 
-
-def _peer_channels(peer: RealImagePeer) -> int:
-    probe = torch.zeros(1, 3, PEER_SEARCH_SIZE, PEER_SEARCH_SIZE)
-    with torch.no_grad():
-        (features,) = peer.backbone(probe)
-    return int(features.shape[1])

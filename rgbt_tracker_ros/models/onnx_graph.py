@@ -126,6 +126,9 @@ class OnnxGraph(nn.Module):
             self._constants[tensor.name] = buffer
         self.input_names = [i.name for i in graph.input if i.name not in self._constants]
         self.output_names = [o.name for o in graph.output]
+        # Declared output shapes (a dimension without a fixed size is None).
+        self.output_shapes = [tuple(d.dim_value if d.HasField("dim_value") else None
+                                    for d in o.type.tensor_type.shape.dim) for o in graph.output]
         self._nodes = [(n.op_type, list(n.input), list(n.output), _attributes(n)) for n in graph.node]
 
     def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:

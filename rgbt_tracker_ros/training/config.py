@@ -12,6 +12,7 @@ from pathlib import Path
 from rgbt_tracker_ros.common.config_io import load_yaml_config
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.sampler import SamplerConfig
+from rgbt_tracker_ros.data.synthetic.config import THERMAL_WORLDS
 from rgbt_tracker_ros.distill.loss import DistillConfig
 from rgbt_tracker_ros.models.config import ModelConfig
 from rgbt_tracker_ros.models.losses import LossConfig
@@ -33,6 +34,11 @@ class DataSource:
     thermal_world: str = "blurred"
     target_size: tuple[float, float] | None = None
     aspect_ratio: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        # Checked when the config is read, not when the first batch of this source is drawn.
+        if self.thermal_world not in THERMAL_WORLDS:
+            raise ValueError(f"thermal_world must be one of {', '.join(THERMAL_WORLDS)}, got {self.thermal_world!r}")
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,8 @@ def test_the_sampler_crops_are_the_models(tmp_path):
         g = sampler.geometry
         assert (g.template_size, g.search_size, g.template_factor, g.search_factor) == (64, 128, 2.0, 4.0)
         assert sampler.config.max_gap == 10
+
+
+def test_an_unknown_thermal_world_is_an_error_when_the_config_is_read(tmp_path):
+    with pytest.raises(InputError, match=r"sources\[0\]: thermal_world must be one of blurred, structured"):
+        _config(tmp_path, "data:\n  sources: [{kind: synthetic, thermal_world: photo}]\n")

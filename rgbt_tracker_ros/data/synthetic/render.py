@@ -23,7 +23,9 @@ import numpy as np
 from rgbt_tracker_ros.data.synthetic.config import SyntheticConfig
 from rgbt_tracker_ros.data.synthetic.plan import Layer, Patch, ScenePlan
 from rgbt_tracker_ros.data.synthetic.shapes import render_mask
-from rgbt_tracker_ros.data.synthetic.thermal_world import ThermalParts, background_field, column_pattern, heat_map
+from rgbt_tracker_ros.data.synthetic.thermal_world import (
+    ThermalParts, background_field, column_pattern, heat_map, normalised,
+)
 
 _NOISE_PAD = 64  # the noise tile is this much larger than a frame, so offsets vary the noise
 _NOISE_SEED = 0x5EED
@@ -83,10 +85,6 @@ def patch_pixels(texture: np.ndarray, patch: Patch, width: int, height: int) -> 
     return cv2.multiply(pixels, (*patch.gains, 0.0))  # saturating, stays uint8
 
 
-def _normalised(values: np.ndarray) -> np.ndarray:
-    return (values - values.mean()) / max(float(values.std()), 1e-3)
-
-
 def _sprite(texture: np.ndarray, layer: Layer, parts: ThermalParts | None = None) -> Sprite:
     width, height = np.minimum(np.ceil(layer.size.max(axis=0)), _MAX_SPRITE_SIDE).astype(int)
     width, height = max(int(width), 4), max(int(height), 4)
@@ -94,7 +92,7 @@ def _sprite(texture: np.ndarray, layer: Layer, parts: ThermalParts | None = None
     alpha = render_mask(layer.shape, width, height, supersample=2 if width * height < 40_000 else 1)
     side = np.sqrt(width * height)
     luminance = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)
-    structure = _normalised(cv2.GaussianBlur(luminance, (0, 0), 1.0 + side / 30.0)) * layer.structure
+    structure = normalised(cv2.GaussianBlur(luminance, (0, 0), 1.0 + side / 30.0)) * layer.structure
     soft = cv2.GaussianBlur(alpha, (0, 0), max(0.7, 0.02 * side))
     visible = np.dstack([colour * alpha[:, :, None], alpha])
     if parts is None:
@@ -116,7 +114,7 @@ def _background_temperature(canvas: np.ndarray, plan: ScenePlan, rng: np.random.
     coarse = cv2.GaussianBlur(small, (0, 0), 4.0)
     fine = cv2.GaussianBlur(small, (0, 0), 1.0)
     sign = 1.0 if rng.random() < 0.7 else -1.0  # bright surfaces are usually the warmer ones
-    field = _normalised(0.75 * coarse + 0.25 * fine) * plan.background_contrast * sign
+    field = normalised(0.75 * coarse + 0.25 * fine) * plan.background_contrast * sign
     h, w = field.shape
     gx, gy = plan.background_gradient
     field += np.linspace(-0.5, 0.5, w, dtype=np.float32)[None, :] * gx

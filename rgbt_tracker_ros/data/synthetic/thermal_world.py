@@ -112,7 +112,8 @@ def draw_style(rng: np.random.Generator, length: int, layers) -> ThermalStyle:
     )
 
 
-def _normalised(values: np.ndarray) -> np.ndarray:
+def normalised(values: np.ndarray) -> np.ndarray:
+    """Zero mean, unit spread: a field's pattern without its level or contrast (both worlds use it)."""
     return (values - values.mean()) / max(float(values.std()), 1e-3)
 
 
@@ -126,9 +127,9 @@ def background_field(canvas: np.ndarray, style: ThermalStyle, contrast: float, g
     field = cv2.GaussianBlur(field.astype(np.float32), (0, 0), 0.7)
     grey = luminance.astype(np.float32)
     detail = grey - cv2.GaussianBlur(grey, (0, 0), 2.0)
-    field = _normalised(field) + style.texture_share * _normalised(detail)
+    field = normalised(field) + style.texture_share * normalised(detail)
     contrast *= style.structure_gain
-    field = _normalised(field) * contrast
+    field = normalised(field) * contrast
     h, w = field.shape
     if style.sky is not None:
         left, right, temperature = style.sky
@@ -168,6 +169,6 @@ def heat_map(parts: ThermalParts, alpha: np.ndarray) -> np.ndarray:
 
 
 def column_pattern(rng: np.random.Generator, width: int, amplitude: float) -> np.ndarray:
-    """Per-column offsets (1, width) of an uncooled sensor: stripes, smoothly varying in strength."""
+    """Per-column offsets (1, width) of an uncooled sensor: one fixed random offset per column."""
     stripes = rng.normal(0.0, amplitude, width).astype(np.float32)
     return stripes[None, :]
