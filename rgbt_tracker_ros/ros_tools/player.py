@@ -2,10 +2,11 @@
 
 Each frame k is "captured" at t0 + k / rate on a steady clock (no drift from sleeping); the visible
 image is stamped with that instant, the thermal image with that instant plus an optional fixed
-offset and a uniform jitter of +-jitter (independent per frame), and each message is published at
-its own stamp's instant. Stamps are ROS time (system clock), as a camera driver would stamp them.
-Encodings: visible rgb8 (mono8 for grey sequences); thermal mono16 counts (8-bit sources scaled
-by 257 so 0..255 spans 0..65535), 32FC1 for float temperatures.
+offset and a uniform jitter of +-jitter (independent per frame; data/camera_timing.py, the schedule
+`rgbt-tracker bag` records too), and each message is published at its own stamp's instant. Stamps
+are ROS time (system clock), as a camera driver would stamp them. Encodings (data/camera_images.py):
+visible rgb8 (mono8 for grey sequences); thermal mono16 counts (8-bit sources scaled by 257 so
+0..255 spans 0..65535), 32FC1 for float temperatures. A recorded bag is played by bag_player.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-import cv2
 import numpy as np
 import rclpy
 from rclpy.duration import Duration
@@ -29,6 +29,9 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.camera_images import parse_size  # noqa: F401 (where `demo` imports it from)
+from rgbt_tracker_ros.data.camera_images import thermal_payload, visible_payload
+from rgbt_tracker_ros.data.camera_timing import CameraTiming, FrameClock
 from rgbt_tracker_ros.data.readers import load_sequence
 from rgbt_tracker_ros.data.sequence import Sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
@@ -61,20 +64,19 @@ class PlayerSettings:
     wait_for_subscribers_s: float = 0.0     # wait this long for a subscriber on both topics first
 
     def __post_init__(self) -> None:
-        if not 0.1 <= self.rate_hz <= 1000.0:
-            raise InputError(f"rate must be in [0.1, 1000] Hz, got {self.rate_hz}")
+        self.timing  # checks rate, offset and jitter
         if self.max_pairs is not None and self.max_pairs < 1:
             raise InputError(f"max_pairs must be at least 1, got {self.max_pairs}")
-        if not abs(self.thermal_offset_ms) <= 10_000:
-            raise InputError(f"thermal offset must be within +-10 s, got {self.thermal_offset_ms} ms")
-        if not 0.0 <= self.jitter_ms <= 10_000:
-            raise InputError(f"jitter must be in [0, 10000] ms, got {self.jitter_ms}")
         if self.qos not in QOS_CHOICES:
             raise InputError(f"qos must be one of {', '.join(QOS_CHOICES)}, got {self.qos!r}")
         if not 1 <= self.depth <= 1000:
             raise InputError(f"QoS depth must be in [1, 1000], got {self.depth}")
         if self.thermal_size is not None and min(self.thermal_size) < 8:
             raise InputError(f"thermal size must be at least 8x8, got {self.thermal_size}")
+
+    @property
+    def timing(self) -> CameraTiming:
+        return CameraTiming(self.rate_hz, self.thermal_offset_ms, self.jitter_ms, self.seed)
 
     @property
     def period_s(self) -> float:
@@ -87,17 +89,6 @@ class PlayStats:
     messages: int = 0
     late_messages: int = 0         # published more than one period after their stamp's instant
     max_lateness_ms: float = 0.0
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'640x512' -> (640, 512)."""
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"size must look like WIDTHxHEIGHT (e.g. 640x512), got {text!r}") from None
-    if width < 8 or height < 8:
-        raise InputError(f"size must be at least 8x8, got {text}")
-    return width, height
 
 
 def qos_profile(name: str, depth: int) -> QoSProfile:
@@ -144,29 +135,6 @@ def player_node(name: str) -> Iterator[Node]:
         rclpy.try_shutdown()
 
 
-def visible_payload(image: np.ndarray) -> tuple[np.ndarray, str]:
-    if image.dtype != np.uint8:
-        raise InputError(f"visible frames must be uint8, got {image.dtype}")
-    if image.ndim == 2:
-        return image, "mono8"
-    return image, "rgb8"
-
-
-def thermal_payload(image: np.ndarray, size: tuple[int, int] | None) -> tuple[np.ndarray, str]:
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    if size is not None and (image.shape[1], image.shape[0]) != tuple(size):
-        shrinking = size[0] < image.shape[1]
-        image = cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-    if image.dtype == np.uint8:
-        return image.astype(np.uint16) * 257, "mono16"
-    if image.dtype == np.uint16:
-        return image, "mono16"
-    if image.dtype in (np.float32, np.float64):
-        return image.astype(np.float32), "32FC1"
-    raise InputError(f"thermal frames of dtype {image.dtype} cannot be published")
-
-
 def image_message(array: np.ndarray, encoding: str, stamp_ns: int, frame_id: str) -> Image:
     """A sensor_msgs/Image holding `array`, stamped."""
     header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id)
@@ -210,7 +178,7 @@ class Player:
         qos = qos_profile(settings.qos, settings.depth)
         self.visible_pub = node.create_publisher(Image, settings.visible_topic, qos)
         self.thermal_pub = node.create_publisher(Image, settings.thermal_topic, qos)
-        self._rng = np.random.default_rng(settings.seed)
+        self._clock = FrameClock(settings.timing)
 
     @property
     def total_pairs(self) -> int | None:
@@ -236,12 +204,11 @@ class Player:
         s = self.settings
         frame = pair % len(self.sequence)
         visible, thermal = self.sequence.frame(frame)
-        captured = pair * s.period_s
-        thermal_shift = (s.thermal_offset_ms + (self._rng.uniform(-s.jitter_ms, s.jitter_ms) if s.jitter_ms else 0.0)) / 1e3
+        visible_at, thermal_at = self._clock.next_frame(pair)
         events = []
         for order, camera, payload, frame_id, at in (
-            (0, "visible", visible_payload(visible), s.visible_frame_id, captured),
-            (1, "thermal", thermal_payload(thermal, s.thermal_size), s.thermal_frame_id, captured + thermal_shift),
+            (0, "visible", visible_payload(visible), s.visible_frame_id, visible_at),
+            (1, "thermal", thermal_payload(thermal, s.thermal_size), s.thermal_frame_id, thermal_at),
         ):
             stamp_ns = start_ns + int(round(at * 1e9))
             message = image_message(payload[0], payload[1], stamp_ns, frame_id)
@@ -258,7 +225,7 @@ class Player:
         start_mono = time.monotonic() + 0.05
         start_ns = self.node.get_clock().now().nanoseconds + 50_000_000
         # The first stamp may not lie before start_mono: shift everything if the thermal camera runs ahead.
-        lead = max(0.0, -(s.thermal_offset_ms - s.jitter_ms) / 1e3)
+        lead = s.timing.earliest_thermal_s
         start_mono += lead
         start_ns += int(lead * 1e9)
         queue: list[_Event] = []

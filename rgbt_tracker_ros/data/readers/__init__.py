@@ -2,7 +2,8 @@
 
 Layouts: GTOT (`v/`, `i/`), RGBT234 (`visible/`, `infrared/`, `visible.txt`), LasHeR (the same folders
 with `v000.jpg`/`i000.jpg` frames), VTUAV (`rgb/`, `ir/`, sparse boxes) and the plain folder
-(`visible/`, `infrared/`, `groundtruth.txt`).
+(`visible/`, `infrared/`, `groundtruth.txt`). A recorded bag (a rosbag2 folder, or a `.mcap` / `.db3`
+file: readers/bag.py) is read as a sequence too.
 """
 
 from __future__ import annotations
@@ -10,25 +11,31 @@ from __future__ import annotations
 from pathlib import Path
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.data.readers import folder, gtot, lasher, rgbt234, vtuav
+from rgbt_tracker_ros.data.readers import bag, folder, gtot, lasher, rgbt234, vtuav
 from rgbt_tracker_ros.data.readers.common import natural_key, require_folder
 from rgbt_tracker_ros.data.sequence import Sequence
 
 # Checked in this order: the first layout whose folders match reads the sequence.
-LAYOUTS = {"gtot": gtot, "vtuav": vtuav, "lasher": lasher, "rgbt234": rgbt234, "folder": folder}
+LAYOUTS = {"bag": bag, "gtot": gtot, "vtuav": vtuav, "lasher": lasher, "rgbt234": rgbt234, "folder": folder}
 
 
 def detect_layout(path: str | Path) -> str | None:
-    """Name of the layout of a sequence folder ('gtot', 'vtuav', 'lasher', 'rgbt234', 'folder'), or None."""
+    """Name of the layout of a sequence folder ('gtot', 'vtuav', 'lasher', 'rgbt234', 'folder') or
+    bag ('bag'), or None."""
     path = Path(path)
+    if bag.looks_like(path):
+        return "bag"
     if not path.is_dir():
         return None
     return next((name for name, module in LAYOUTS.items() if module.looks_like(path)), None)
 
 
 def load_sequence(path: str | Path, layout: str | None = None) -> Sequence:
-    """Read one sequence folder; its layout is detected unless given."""
-    path = require_folder(Path(path))
+    """Read one sequence folder or bag; its layout is detected unless given."""
+    path = Path(path)
+    if bag.looks_like(path) and layout in (None, "bag"):
+        return bag.read(path)
+    path = require_folder(path)
     if layout is None:
         layout = detect_layout(path)
         if layout is None:
@@ -42,18 +49,20 @@ def load_sequence(path: str | Path, layout: str | None = None) -> Sequence:
 
 
 def load_sequences(path: str | Path, layout: str | None = None) -> list[Sequence]:
-    """The sequence in `path`, or every sequence folder directly inside it (a dataset root), by name.
-
-    With `layout` given, only folders of that layout count as sequences.
+    """The sequence in `path`, or every sequence folder (or bag) directly inside it (a dataset root),
+    by name. With `layout` given, only folders of that layout count as sequences.
     """
-    path = require_folder(Path(path))
+    path = Path(path)
+    if bag.looks_like(path) and layout in (None, "bag"):
+        return [bag.read(path)]
+    path = require_folder(path)
     if layout is not None and layout not in LAYOUTS:
         raise InputError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
 
     def is_sequence(folder: Path) -> bool:
         if layout is None:
             return detect_layout(folder) is not None
-        return folder.is_dir() and LAYOUTS[layout].looks_like(folder)
+        return (folder.is_dir() or layout == "bag") and LAYOUTS[layout].looks_like(folder)
 
     if is_sequence(path):
         return [load_sequence(path, layout)]
