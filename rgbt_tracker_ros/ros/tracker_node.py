@@ -4,8 +4,10 @@ The decisions (pairing, catch-up, the camera-return policy, coordinate frames, t
 answers) are `ros.node_session.NodeSession`'s, which needs no rclpy; this module declares the
 parameters, turns messages into frames and `Output`s into messages, and runs the threads.
 Threads: the image callbacks (one mutually exclusive group) only convert, pair and buffer; a worker
-thread tracks the newest pair, so no backlog builds up; the services and the diagnostics timer run
-on the same single-threaded executor as the callbacks (see `main`).
+thread tracks the newest pair, so no backlog builds up; the service callbacks, on the same
+single-threaded executor as the image callbacks and the diagnostics timer (see `main`), hand their
+request to a request thread (`ros.request_worker`) and await its answer, so the executor never
+waits for the tracker.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Point32, PolygonStamped
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.task import Future
 from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import Image
 from sensor_msgs.srv import SetCameraInfo
@@ -44,14 +47,12 @@ from rgbt_tracker_ros.ros.names import (
 )
 from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, Output, SessionLog
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE
+from rgbt_tracker_ros.ros.qos import DEBUG_QOS, OUTPUT_QOS, SERVICE_QOS
+from rgbt_tracker_ros.ros.request_worker import Request, RequestWorker
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
-# Controllers and rviz use reliable subscriptions by default; a reliable writer serves both kinds.
-OUTPUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
-                        durability=DurabilityPolicy.VOLATILE, history=HistoryPolicy.KEEP_LAST)
-DEBUG_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                       durability=DurabilityPolicy.VOLATILE, history=HistoryPolicy.KEEP_LAST)
 _CONVERT = {VISIBLE: visible_from_msg, THERMAL: thermal_from_msg}
+SUPERSEDED = "superseded: a later init_target request arrived before this one was handled; that one is used"
 
 
 class TrackerNode(Node):
@@ -60,6 +61,7 @@ class TrackerNode(Node):
         # First, so that destroy_node() works on a node whose construction failed half-way.
         self._session: NodeSession | None = None
         self._worker: threading.Thread | None = None
+        self._requests: RequestWorker | None = None
         self._log_bridge = None
         parameters.declare(self)
         self._startup, self._runtime = parameters.read(self)
@@ -90,10 +92,14 @@ class TrackerNode(Node):
             init_box=self._runtime.init_box, log=_RosSessionLog(self.get_logger()),
             topics={c: s.topic_name for c, s in self._subscriptions_by_camera.items()},
         )
-        services = MutuallyExclusiveCallbackGroup()
+        # Reentrant: every waiting request is taken at once and queued on the request thread (an
+        # exclusive group would take the next only after the previous one's answer).
+        self._requests = RequestWorker(self._request_failed)
+        services = ReentrantCallbackGroup()
         self.create_service(SetCameraInfo, private(INIT_TARGET_SERVICE), self._on_init_target,
+                            qos_profile=SERVICE_QOS, callback_group=services)
+        self.create_service(Trigger, private(RESET_SERVICE), self._on_reset, qos_profile=SERVICE_QOS,
                             callback_group=services)
-        self.create_service(Trigger, private(RESET_SERVICE), self._on_reset, callback_group=services)
         self.create_timer(1.0, self._publish_diagnostics, callback_group=MutuallyExclusiveCallbackGroup())
         self.add_on_set_parameters_callback(self._validate_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
@@ -109,6 +115,8 @@ class TrackerNode(Node):
 
     def destroy_node(self) -> None:
         session, worker = getattr(self, "_session", None), getattr(self, "_worker", None)
+        if getattr(self, "_requests", None) is not None:
+            self._requests.stop()
         if session is not None:
             session.stop()
         if worker is not None and worker.is_alive():
@@ -189,11 +197,15 @@ class TrackerNode(Node):
 
     # ------------------------------------------------------------------ services
 
-    def _on_init_target(self, request: SetCameraInfo.Request, response: SetCameraInfo.Response):
+    async def _on_init_target(self, request: SetCameraInfo.Request, response: SetCameraInfo.Response):
         roi = request.camera_info.roi
         box = (float(roi.x_offset), float(roi.y_offset), float(roi.width), float(roi.height))
         stamp_ns = stamp_to_ns(request.camera_info.header.stamp)
-        response.success, response.status_message = self._session.init_target(box, stamp_ns)
+        answer = await self._request(partial(self._session.init_target, box, stamp_ns), key=INIT_TARGET_SERVICE,
+                                     superseded=lambda: (False, SUPERSEDED))
+        if isinstance(answer, Exception):
+            answer = (False, f"failed: {type(answer).__name__}: {answer}")
+        response.success, response.status_message = answer
         text = f"init_target {list(box)}: {response.status_message}"
         if response.success:
             self.get_logger().info(text)
@@ -201,11 +213,30 @@ class TrackerNode(Node):
             self.get_logger().warning(text)
         return response
 
-    def _on_reset(self, request: Trigger.Request, response: Trigger.Response):
-        response.success = True
-        response.message = self._session.reset()
+    async def _on_reset(self, request: Trigger.Request, response: Trigger.Response):
+        answer = await self._request(self._session.reset)
+        response.success = not isinstance(answer, Exception)
+        response.message = str(answer) if response.success else f"failed: {type(answer).__name__}: {answer}"
         self.get_logger().info(f"reset: {response.message}")
         return response
+
+    def _request(self, run, key: str | None = None, superseded=None) -> Future:
+        """`run` on the request thread; a future the service coroutine awaits (the executor thread goes
+        on serving callbacks meanwhile) and that wakes the executor when the answer is there."""
+        executor = self.executor
+        future = Future(executor=executor)
+
+        def answer(result) -> None:
+            future.set_result(result)
+            if executor is not None:
+                executor.wake()
+
+        if not self._requests.submit(Request(run, answer, key, superseded)):
+            future.set_result(RuntimeError("the node is shutting down"))
+        return future
+
+    def _request_failed(self, request: Request, exc: Exception) -> None:
+        self.get_logger().error(f"request failed: {type(exc).__name__}: {exc}")
 
     # ------------------------------------------------------------------ parameters
 
@@ -226,7 +257,8 @@ class TrackerNode(Node):
         self._runtime = runtime
         self._session.update(runtime.pairing, runtime.buffer_seconds)
         if any(p.name == "init_box" for p in changed) and runtime.init_box is not None:
-            self._session.request_init(runtime.init_box)
+            # On the request thread: request_init waits for the tracker, the executor must not.
+            self._requests.submit(Request(partial(self._session.request_init, runtime.init_box)))
 
 
 class _RosSessionLog(SessionLog):
@@ -282,10 +314,9 @@ def main(args: list[str] | None = None) -> int:
         rclpy.try_shutdown()
         return 1
     # One executor thread for the callbacks (they only convert, pair and buffer; the tracking runs on
-    # the node's own worker thread). rclpy's MultiThreadedExecutor spent most of the GIL on its own
-    # bookkeeping here: node-bench at 30 Hz processed 15 Hz with p95 150 ms, against 30 Hz and p95
-    # 16 ms with this one. An init_target catch-up runs in its service callback and delays image
-    # callbacks by that long (a few ms per buffered pair); the newest frame still wins afterwards.
+    # the node's own worker thread, the service requests on the request thread). rclpy's
+    # MultiThreadedExecutor spent most of the GIL on its own bookkeeping here: node-bench at 30 Hz
+    # processed 15 Hz with p95 150 ms, against 30 Hz and p95 16 ms with this one.
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:

@@ -31,6 +31,7 @@ from std_srvs.srv import Trigger
 from rgbt_tracker_ros.ros.names import (
     INIT_TARGET_SERVICE, NODE_NAME, RESET_SERVICE, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC,
 )
+from rgbt_tracker_ros.ros.qos import SERVICE_QOS
 from rgbt_tracker_ros.ros.state import describe
 from rgbt_tracker_ros.ros_tools.processes import NodeFailed
 from rgbt_tracker_ros.ros_tools.spinning import BackgroundSpinner
@@ -113,8 +114,8 @@ class TrackerClient:
         # subscriptions in creation order: so each target is recorded with its own score and state.
         self._subscribe_score_state()
         self.node.create_subscription(PolygonStamped, self.topics.target, self._on_target, self._qos)
-        self.init_client = self.node.create_client(SetCameraInfo, self.topics.init_target)
-        self.reset_client = self.node.create_client(Trigger, self.topics.reset)
+        self.init_client = self.node.create_client(SetCameraInfo, self.topics.init_target, qos_profile=SERVICE_QOS)
+        self.reset_client = self.node.create_client(Trigger, self.topics.reset, qos_profile=SERVICE_QOS)
         executor = SingleThreadedExecutor()
         executor.add_node(self.node)
         self._spinner = BackgroundSpinner(executor, name="tracker-client")
