@@ -3,6 +3,9 @@
 Lines are aligned with the frames: frames before the initialisation frame get `NaN,NaN,NaN,NaN`, the
 initialisation frame gets the initial box. Prints the execution provider, fps and, when the sequence
 has ground truth after the initialisation frame, PR / SR / NPR.
+With --bag, a recorded bag goes through the node's own pairing and session instead
+(commands/track_bag.py): one `stamp,x,y,w,h,score,state` line per paired frame, and with
+--output-bag the node's output topics as a bag.
 Exit codes: 0 done; 2 bad input (one line on stderr).
 """
 
@@ -16,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rgbt_tracker_ros.commands.runner import add_runtime_arguments, guarded, standalone_main
+from rgbt_tracker_ros.commands.track_bag import add_bag_arguments, check_not_bag, track_bag_command
 from rgbt_tracker_ros.common.boxes import parse_box, validate_box
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.readers import load_sequence
@@ -35,15 +39,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--sequence", type=Path, metavar="DIR",
                         help="sequence folder (GTOT, RGBT234, LasHeR, VTUAV or plain layout)")
     source.add_argument("--synthetic", type=int, metavar="SEED", help="a built-in synthetic sequence instead")
+    source.add_argument("--bag", type=Path, metavar="PATH",
+                        help="a recorded bag (rosbag2 folder, .mcap or .db3), paired and tracked as the node does")
     parser.add_argument("--output", type=Path, required=True, metavar="FILE", help="where to write the boxes")
     parser.add_argument("--model", default=None, metavar="PATH",
                         help="model folder or model.json; default: the shipped student")
     parser.add_argument("--modality", choices=MODALITIES, default="rgbt",
                         help="what the tracker is fed (default %(default)s)")
     parser.add_argument("--init", default=None, metavar="X,Y,W,H",
-                        help="initial box on frame 0; default: the first annotated frame and its ground truth")
+                        help="initial box on frame 0 (with --bag: on the first pair, or at --init-stamp); default: "
+                             "the first annotated frame and its ground truth")
     add_runtime_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_bag_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +62,9 @@ def _track(args: argparse.Namespace) -> int:
     providers = parse_providers(args.providers)
     if args.threads < 1:
         raise InputError(f"--threads must be at least 1, got {args.threads}")
+    if args.bag is not None:
+        return track_bag_command(args)
+    check_not_bag(args)
     init_box = validate_box(parse_box(args.init)) if args.init is not None else None
     output = Path(args.output)
     if output.is_dir():
