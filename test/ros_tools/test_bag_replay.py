@@ -19,27 +19,34 @@ from geometry_msgs.msg import PolygonStamped  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
+from sensor_msgs.srv import SetCameraInfo  # noqa: E402
 from std_msgs.msg import Float32, UInt8  # noqa: E402
 
 from helpers.paths import REPO  # noqa: E402
 from helpers.ros_processes import ros_test_environment, run_command  # noqa: E402
+from rgbt_tracker_ros.commands import bag as bag_command  # noqa: E402
 from rgbt_tracker_ros.data.bags import messages  # noqa: E402
 from rgbt_tracker_ros.data.bags.sequence_bag import write_sequence_bag  # noqa: E402
 from rgbt_tracker_ros.data.bags.storage import open_bag, read_messages  # noqa: E402
 from rgbt_tracker_ros.data.bags.topics import THERMAL_TOPIC, VISIBLE_TOPIC  # noqa: E402
 from rgbt_tracker_ros.data.camera_timing import CameraTiming  # noqa: E402
+from rgbt_tracker_ros.data.readers import load_sequence  # noqa: E402
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence  # noqa: E402
+from rgbt_tracker_ros.data.writer import write_sequence_folder  # noqa: E402
+from rgbt_tracker_ros.evaluation.metrics import evaluate  # noqa: E402
+from rgbt_tracker_ros.evaluation.runner import run_tracker  # noqa: E402
 from rgbt_tracker_ros.ros.image_conversion import stamp_to_ns  # noqa: E402
 from rgbt_tracker_ros.ros.names import NODE_NAME, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC  # noqa: E402
-from rgbt_tracker_ros.ros_tools.processes import log_tail, node_command, start_process, stop_process  # noqa: E402
+from rgbt_tracker_ros.ros_tools.processes import cli_command, log_tail, node_command, start_process, stop_process  # noqa: E402
 from rgbt_tracker_ros.ros_tools.spinning import BackgroundSpinner  # noqa: E402
+from rgbt_tracker_ros.tracking.config import TrackerConfig  # noqa: E402
+from rgbt_tracker_ros.tracking.tracker import RGBTTracker  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 START_NS = 1_718_000_000_000_000_000
 FRAMES = 30
 RATE_HZ = 10.0       # slow enough that the node tracks every pair even on a loaded machine
-INIT = (0.0, 0.0, 0.0, 0.0)  # replaced by the sequence's first box (fixture)
 RELIABLE = QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE)
 
 
@@ -140,6 +147,15 @@ def test_play_bag_refuses_sequence_options(recorded):
     assert result.returncode == 2 and "the bag has no topic /nope" in result.stderr
 
 
+def _start_node(log_path: Path, *params: str):
+    """The tracker node in its own process, reliable inputs (every played frame arrives), one thread."""
+    args = ["--params-file", str(REPO / "config" / "tracker.yaml"), "-p", "providers:=[cpu]", "-p", "threads:=1",
+            "-p", "qos.reliability:=reliable", "-p", "qos.depth:=50"]
+    for param in params:
+        args += ["-p", param]
+    return start_process(node_command(ros_args=args), log_path)
+
+
 def test_the_node_over_a_played_bag_gives_the_offline_boxes(recorded, listener, tmp_path):
     bag, init = recorded
     offline_bag = tmp_path / "offline.mcap"
@@ -157,10 +173,7 @@ def test_the_node_over_a_played_bag_gives_the_offline_boxes(recorded, listener, 
     listener.listen(Float32, f"{prefix}/{SCORE_TOPIC}")
     listener.listen(UInt8, f"{prefix}/{STATE_TOPIC}")
     node_log = tmp_path / "node.log"
-    node = start_process(node_command(ros_args=[
-        "--params-file", str(REPO / "config" / "tracker.yaml"), "-p", "providers:=[cpu]", "-p", "threads:=1",
-        "-p", "qos.reliability:=reliable", "-p", "qos.depth:=50",
-        "-p", f"init_box:=[{', '.join(f'{v:.2f}' for v in init)}]"]), node_log)
+    node = _start_node(node_log, f"init_box:=[{', '.join(f'{v:.2f}' for v in init)}]")
     try:
         _wait(lambda: target_sub.get_publisher_count() > 0 or node.poll() is not None, 60, "the node's outputs")
         assert node.poll() is None, log_tail(node_log, what="the node: ")
@@ -183,3 +196,65 @@ def test_the_node_over_a_played_bag_gives_the_offline_boxes(recorded, listener, 
     assert [m.data for m in live[SCORE_TOPIC]] == [m.data for m in offline[SCORE_TOPIC]]
     assert [m.data for m in live[STATE_TOPIC]] == [m.data for m in offline[STATE_TOPIC]]
     assert tracked >= FRAMES // 2  # a real run: the boxes compared are mostly non-empty
+
+
+def test_a_sqlite3_bag_of_a_folder_played_into_the_node_scores_like_the_folder(listener, tmp_path):
+    """`bag --from-sequence` in sqlite3 storage, played into the node, initialised through
+    ~/init_target on the first frame's stamp once a few pairs are in: the node's boxes are the folder
+    run's (the eval runner's) on every frame it published, and so are PR and SR over those frames."""
+    sequence = make_sequence(1_000_001, SyntheticConfig(width=320, height=240, length=FRAMES))
+    folder = write_sequence_folder(sequence, tmp_path / "folder")
+    bag = tmp_path / "drive_sqlite"
+    assert bag_command.main(["--from-sequence", str(folder), "--output", str(bag), "--storage", "sqlite3",
+                             "--rate", f"{RATE_HZ:g}", "--thermal-offset-ms", "-3", "--jitter-ms", "2",
+                             "--start-time", "1718000000", "--no-progress"]) == 0
+    with open_bag(bag) as reader:
+        stamps = [messages.stamp_ns(m) for _, _, m in read_messages(reader, [VISIBLE_TOPIC])]
+    assert len(stamps) == FRAMES and stamps[0] == START_NS + 5_000_000  # the thermal camera may run 5 ms ahead
+    folder_sequence = load_sequence(folder)
+    box = tuple(float(round(v)) for v in folder_sequence.groundtruth[0])  # a RegionOfInterest holds integers
+    reference = run_tracker(RGBTTracker(TrackerConfig(providers=("cpu",), threads=1)), folder_sequence,
+                            init_box=box, init_frame=0, progress=False)
+
+    prefix = f"/{NODE_NAME}"
+    target_sub = listener.listen(PolygonStamped, f"{prefix}/{TARGET_TOPIC}")
+    init_client = listener.node.create_client(SetCameraInfo, f"{prefix}/init_target")
+    node_log = tmp_path / "node.log"
+    node = _start_node(node_log)
+    player = None
+    try:
+        _wait(lambda: (target_sub.get_publisher_count() > 0 and init_client.service_is_ready())
+              or node.poll() is not None, 60, "the node")
+        assert node.poll() is None, log_tail(node_log, what="the node: ")
+        player = start_process(cli_command("play", "--bag", str(bag), "--qos", "reliable", "--wait-for-subscribers", "30"),
+                               tmp_path / "player.log")
+        _wait(lambda: len(listener.got(f"{prefix}/{TARGET_TOPIC}")) >= 3, 30, "three idle outputs")
+        request = SetCameraInfo.Request()
+        request.camera_info.header.stamp.sec, request.camera_info.header.stamp.nanosec = divmod(stamps[0], 1_000_000_000)
+        x, y, w, h = (int(v) for v in box)
+        request.camera_info.roi.x_offset, request.camera_info.roi.y_offset = x, y
+        request.camera_info.roi.width, request.camera_info.roi.height = w, h
+        future = init_client.call_async(request)
+        _wait(future.done, 10, "the init_target answer")
+        assert future.result().success, future.result().status_message
+        assert player.wait(60) == 0, log_tail(tmp_path / "player.log", what="the player: ")
+        time.sleep(1.0)  # the last outputs arrive
+    finally:
+        if player is not None:
+            stop_process(player)
+        assert stop_process(node) == 0, log_tail(node_log, what="the node: ")
+
+    frame_of = {stamp: k for k, stamp in enumerate(stamps)}
+    published = [(frame_of[stamp_to_ns(m.header.stamp)], m) for _, m in listener.got(f"{prefix}/{TARGET_TOPIC}")]
+    after = [(k, m) for k, m in published if m.polygon.points]
+    frames = [k for k, _ in after]
+    # Catch-up published its last pair only; from there on, every frame, once, in order.
+    assert frames == list(range(frames[0], FRAMES)) and frames[0] <= FRAMES // 2, frames
+    node_boxes = np.array([messages.box_of_polygon(m) for _, m in after])
+    np.testing.assert_allclose(node_boxes, reference.predictions[frames], atol=1e-3)  # float32 corners
+    scored = np.full((FRAMES, 4), np.nan)
+    scored[frames] = node_boxes
+    mine = evaluate(scored[frames[0] - 1:], folder_sequence.groundtruth[frames[0] - 1:], init_frame=0)
+    folders = evaluate(reference.predictions[frames[0] - 1:], folder_sequence.groundtruth[frames[0] - 1:], init_frame=0)
+    assert (mine.pr, mine.sr, mine.frames) == (folders.pr, folders.sr, folders.frames)
+    assert mine.frames == len(frames)
