@@ -113,14 +113,15 @@ def initialisation(contents: BagContents, box: Box | None, stamp_ns: int | None)
 
 
 class _Collect:
-    """The session's Outputs: every result, no debug image."""
+    """The session's Outputs: every result as a TrackedPair (not the Output, which holds the images),
+    no debug image."""
 
     def __init__(self, received: Callable[[], int]):
-        self.outputs: list[tuple[int, Output]] = []
+        self.pairs: list[TrackedPair] = []
         self._received = received
 
     def publish_result(self, output: Output) -> None:
-        self.outputs.append((self._received(), output))
+        self.pairs.append(_tracked(self._received(), output))
 
     def publish_debug(self, output: Output, now: float) -> bool:
         return False
@@ -178,7 +179,7 @@ def track_bag(contents: BagContents, tracker: RGBTTracker, settings: BagTracking
     if pending_init is not None:  # the init stamp's pair is the last one
         _init_target(session, run, collect, box, pending_init)
     run.seconds = time.perf_counter() - started
-    run.pairs = [_tracked(received, output) for received, output in collect.outputs]
+    run.pairs = collect.pairs
     if init_stamp is None and run.pairs:
         run.init_index, run.init_answer = 0, f"initialised from init_box {list(box)} on the first pair"
     return run
@@ -190,13 +191,13 @@ def _tolerance(settings: BagTrackingSettings) -> int:
 
 
 def _init_target(session: NodeSession, run: BagRun, collect: _Collect, box: Box, stamp_ns: int) -> None:
-    before = len(collect.outputs)
+    before = len(collect.pairs)
     ok, answer = session.init_target(box, stamp_ns)
     if not ok:
         raise InputError(f"cannot initialise on the pair stamped {_fmt(stamp_ns)}: {answer}")
     run.init_answer = answer
     # The init pair was processed (idle) when it came in: the output closest to the stamp before the call.
-    earlier = [abs(output.stamp_ns - stamp_ns) for _, output in collect.outputs[:before]]
+    earlier = [abs(pair.stamp_ns - stamp_ns) for pair in collect.pairs[:before]]
     run.init_index = int(np.argmin(earlier)) if earlier else None
 
 

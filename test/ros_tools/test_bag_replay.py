@@ -258,3 +258,18 @@ def test_a_sqlite3_bag_of_a_folder_played_into_the_node_scores_like_the_folder(l
     folders = evaluate(reference.predictions[frames[0] - 1:], folder_sequence.groundtruth[frames[0] - 1:], init_frame=0)
     assert (mine.pr, mine.sr, mine.frames) == (folders.pr, folders.sr, folders.frames)
     assert mine.frames == len(frames)
+
+
+def test_play_bag_loops_until_stopped(recorded, listener, tmp_path):
+    bag, _ = recorded
+    listener.listen(Image, VISIBLE_TOPIC)
+    listener.listen(Image, THERMAL_TOPIC)  # the player waits for a subscriber on both
+    player = start_process(cli_command("play", "--bag", str(bag), "--loop", "--rate", "5", "--qos", "reliable",
+                                       "--wait-for-subscribers", "30"), tmp_path / "player.log")
+    try:
+        _wait(lambda: len(listener.got(VISIBLE_TOPIC)) >= FRAMES + 5 or player.poll() is not None, 40, "a second pass")
+    finally:
+        code = stop_process(player)
+    assert code == 0, log_tail(tmp_path / "player.log", what="the player: ")
+    stamps = [stamp_to_ns(m.header.stamp) for _, m in listener.got(VISIBLE_TOPIC)]
+    assert stamps[FRAMES:FRAMES + 5] == stamps[:5]  # the recording again, as recorded
