@@ -16,10 +16,12 @@ from typing import Any
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 from rclpy.parameter import Parameter
 
+from rgbt_tracker_ros.common.boxes import validate_box
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.ros.names import HOMOGRAPHY_PARAMETER
 from rgbt_tracker_ros.ros.pairing import PairingSettings
 from rgbt_tracker_ros.tracking.config import RANGES, TrackerConfig, provider_name
+from rgbt_tracker_ros.tracking.geometry import Size
 
 _TRACKER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrackerConfig)}
 RELIABILITIES = ("best_effort", "reliable")
@@ -98,7 +100,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("init_box", None,
          "x, y, w, h in visible pixels: initialise on the next pair (at start: the first pair); unset or []: none",
          type_=ParameterType.PARAMETER_DOUBLE_ARRAY,
-         constraints="empty, or 4 finite numbers with w and h positive"),
+         constraints="empty, or 4 finite numbers: w and h at least tracker.min_box and at most the image's, "
+                     "the box overlapping the last frame"),
     # --- outputs (dynamic)
     Spec("debug_image.max_rate", 5.0, "most ~/debug_image frames per second (0: none); rendered only "
          "while subscribed", low=0.0, high=60.0),
@@ -175,6 +178,8 @@ def check(name: str, value: Any) -> str | None:
             return f"init_box {list(value)} contains NaN or infinity"
         if value[2] <= 0 or value[3] <= 0:
             return f"init_box {list(value)} needs a positive width and height"
+        if value[0] + value[2] <= 0 or value[1] + value[3] <= 0:
+            return f"init_box {list(value)} lies left of or above the image (x + w and y + h must be positive)"
     if name == HOMOGRAPHY_PARAMETER and value is not None and len(value) > 0:
         if len(value) != 9:
             return f"{HOMOGRAPHY_PARAMETER} needs 9 numbers (a row-major 3x3 matrix) or none, got {len(value)}"
@@ -192,6 +197,21 @@ def check(name: str, value: Any) -> str | None:
                 return str(exc)
     if name == "qos.reliability" and value not in RELIABILITIES:
         return f"qos.reliability must be one of {', '.join(RELIABILITIES)}, got {value!r}"
+    return None
+
+
+def init_box_problem(box, frame_size: Size | None, min_box: float) -> str | None:
+    """Why `box` (x, y, w, h, four finite numbers) cannot initialise the tracker on a frame of
+    `frame_size` (width, height, in the pixels boxes are given in; None: no frame seen yet, so only
+    the smallest side is checked); None when it can. The tracker's own rules (sides of at least
+    `min_box`, overlapping the image), and no side larger than the image: such a box holds more
+    than the image, not a target."""
+    try:
+        validate_box(box, frame_size, min_size=min_box)
+    except InputError as exc:
+        return f"init_box: {exc}"
+    if frame_size is not None and (box[2] > frame_size[0] or box[3] > frame_size[1]):
+        return f"init_box {list(box)} is larger than the {frame_size[0]}x{frame_size[1]} image"
     return None
 
 
@@ -215,6 +235,10 @@ def settings_from(values: dict) -> tuple[StartupSettings, RuntimeSettings]:
             raise InputError(f"parameter {reason}")
     homography = values[HOMOGRAPHY_PARAMETER]
     box = values["init_box"]
+    if box is not None and len(box):
+        reason = init_box_problem(box, None, values["tracker.min_box"])
+        if reason is not None:
+            raise InputError(f"parameter {reason}")
     startup = StartupSettings(
         model=values["model"],
         providers=tuple(values["providers"]),

@@ -49,6 +49,7 @@ from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, Output, 
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE
 from rgbt_tracker_ros.ros.qos import DEBUG_QOS, OUTPUT_QOS, SERVICE_QOS
 from rgbt_tracker_ros.ros.request_worker import Request, RequestWorker
+from rgbt_tracker_ros.tracking.geometry import Size, mapped_extent
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 _CONVERT = {VISIBLE: visible_from_msg, THERMAL: thermal_from_msg}
@@ -69,6 +70,7 @@ class TrackerNode(Node):
         logging.getLogger("rgbt_tracker_ros").addHandler(self._log_bridge)
         self._tracker = RGBTTracker(self._startup.tracker_config())  # InputError: main() reports it
         self._last_debug = 0.0
+        self._frame_sizes: dict[str, Size] = {}  # (width, height) of each camera's last converted frame
 
         self._target_pub = self.create_publisher(PolygonStamped, private(TARGET_TOPIC), OUTPUT_QOS)
         self._score_pub = self.create_publisher(Float32, private(SCORE_TOPIC), OUTPUT_QOS)
@@ -135,6 +137,7 @@ class TrackerNode(Node):
         except InputError as exc:
             self._session.reject(camera, str(exc), received)
             return
+        self._frame_sizes[camera] = (int(image.shape[1]), int(image.shape[0]))
         self._session.add_frame(camera, stamp_to_ns(msg.header.stamp), CameraFrame(image, msg.header.frame_id),
                                 received)
 
@@ -247,10 +250,26 @@ class TrackerNode(Node):
 
     def _validate_parameters(self, changed) -> SetParametersResult:
         try:
-            self._candidate_settings(changed)
+            _, runtime = self._candidate_settings(changed)
         except (InputError, ValueError) as exc:
             return SetParametersResult(successful=False, reason=str(exc))
+        if any(p.name == "init_box" for p in changed) and runtime.init_box is not None:
+            reason = parameters.init_box_problem(runtime.init_box, self._box_frame_size(),
+                                                 self._tracker.config.min_box)
+            if reason is not None:
+                return SetParametersResult(successful=False, reason=f"parameter {reason}")
         return SetParametersResult(successful=True)
+
+    def _box_frame_size(self) -> Size | None:
+        """The size of the image boxes are given in, from the last frames: the visible camera's, else
+        the thermal camera's (mapped by thermal_to_visible when it is set); None before any frame."""
+        if VISIBLE in self._frame_sizes:
+            return self._frame_sizes[VISIBLE]
+        thermal = self._frame_sizes.get(THERMAL)
+        homography = self._tracker.config.thermal_to_visible_matrix()
+        if thermal is None or homography is None:
+            return thermal
+        return mapped_extent(homography, thermal)
 
     def _apply_parameters(self, changed) -> None:
         _, runtime = self._candidate_settings([])

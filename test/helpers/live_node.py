@@ -81,7 +81,8 @@ class NodeProcess:
             stdin=subprocess.DEVNULL)
 
     def output(self) -> str:
-        self._file.flush()
+        if not self._file.closed:
+            self._file.flush()
         return self.log.read_text(errors="replace")
 
     def alive(self) -> bool:
