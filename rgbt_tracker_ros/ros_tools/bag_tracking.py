@@ -9,7 +9,9 @@ the session's clock is the recording's receive time of the frame at hand.
 Initialisation is the node's too: a box alone is the `init_box` parameter (the first pair); a box
 with a stamp is an `~/init_target` call that arrives when the pair after that stamp's pair has come
 in, so the session initialises on that buffered pair and catches up through the next one, as the
-node does for a call that comes one frame or more after its frame (docs/ros_node.md).
+node does for a call that comes one frame or more after its frame (docs/ros_node.md). Without a
+box, the bag's ground truth gives it: at the stamp, or else on the first processed pair stamped
+like a ground-truth box (a single-camera bag pairs nothing for its first camera_timeout).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class BagContents:
 class BagTrackingSettings:
     pairing: PairingSettings = PairingSettings()
     buffer_seconds: float = 2.0
-    init_box: Box | None = None         # None: the ground truth at init_stamp_ns (or the first annotated)
+    init_box: Box | None = None         # None: the ground truth at init_stamp_ns (or of the first annotated pair)
     init_stamp_ns: int | None = None    # None with a box: the first pair (the node's init_box)
 
 
@@ -99,14 +101,15 @@ def read_contents(path: str | Path, visible_topic: str | None = None, thermal_to
     return BagContents(path, topics, groundtruth, homography, counts)
 
 
-def initialisation(contents: BagContents, box: Box | None, stamp_ns: int | None) -> tuple[Box, int | None]:
-    """(box, stamp or None for the first pair) to initialise on, the missing half from the ground truth."""
+def initialisation(contents: BagContents, box: Box | None, stamp_ns: int | None) -> tuple[Box | None, int | None]:
+    """(box, stamp) to initialise with: (box, None) is the first pair; a missing box comes from the
+    ground truth at the stamp; (None, None) means the first processed pair that has ground truth."""
     if box is not None:
         return box, stamp_ns
     if not contents.groundtruth:
         raise InputError(f"bag {contents.path} has no ground truth (/groundtruth) to initialise from: give --init X,Y,W,H")
     if stamp_ns is None:
-        stamp_ns = min(contents.groundtruth)
+        return None, None
     if stamp_ns not in contents.groundtruth:
         raise InputError(f"the bag's ground truth has no box stamped {_fmt(stamp_ns)}: give --init X,Y,W,H")
     return tuple(float(v) for v in contents.groundtruth[stamp_ns]), stamp_ns
@@ -139,12 +142,14 @@ def track_bag(contents: BagContents, tracker: RGBTTracker, settings: BagTracking
               on_message: Callable[[], None] | None = None) -> BagRun:
     """Run the node's session over the bag's camera topics (module docstring)."""
     box, init_stamp = initialisation(contents, settings.init_box, settings.init_stamp_ns)
+    first_pair = box is not None and init_stamp is None      # the node's init_box
+    from_groundtruth = box is None                             # the first pair with ground truth
     run = BagRun(contents)
     clock = {"first": None, "now": 0}
     collect = _Collect(lambda: clock["now"])
     session = NodeSession(
         tracker, collect, pairing=settings.pairing, buffer_seconds=settings.buffer_seconds,
-        init_box=box if init_stamp is None else None, log=_Log(run.rejected),
+        init_box=box if first_pair else None, log=_Log(run.rejected),
         clock=lambda: (clock["now"] - clock["first"]) / 1e9 if clock["first"] is not None else 0.0,
     )
     cameras = {contents.topics.visible: VISIBLE, contents.topics.thermal: THERMAL}
@@ -152,6 +157,8 @@ def track_bag(contents: BagContents, tracker: RGBTTracker, settings: BagTracking
     started = time.perf_counter()
     with open_bag(contents.path) as reader:
         for topic, log_time, message in read_messages(reader, contents.topics.cameras):
+            if on_message is not None:
+                on_message()
             if clock["first"] is None:
                 clock["first"] = log_time
             clock["now"] = log_time
@@ -171,16 +178,19 @@ def track_bag(contents: BagContents, tracker: RGBTTracker, settings: BagTracking
             if pending_init is not None and work.pair.stamp_ns > pending_init + _tolerance(settings):
                 _init_target(session, run, collect, box, pending_init)
                 pending_init = None
+            elif from_groundtruth and work.pair.stamp_ns in contents.groundtruth:
+                # Initialised (as ~/init_target) once the next pair is in, like an explicit stamp.
+                box, pending_init, from_groundtruth = tuple(contents.groundtruth[work.pair.stamp_ns]), work.pair.stamp_ns, False
             queued = session.next_work(block=False)
             if queued is not None:
                 session.process(queued)
-            if on_message is not None:
-                on_message()
     if pending_init is not None:  # the init stamp's pair is the last one
         _init_target(session, run, collect, box, pending_init)
+    if from_groundtruth:
+        raise InputError(f"no processed pair of bag {contents.path} is stamped like a ground-truth box: give --init X,Y,W,H")
     run.seconds = time.perf_counter() - started
     run.pairs = collect.pairs
-    if init_stamp is None and run.pairs:
+    if first_pair and run.pairs:
         run.init_index, run.init_answer = 0, f"initialised from init_box {list(box)} on the first pair"
     return run
 

@@ -14,9 +14,10 @@ from rgbt_tracker_ros.data.bags.storage import BagWriter, Topic, open_bag, read_
 from rgbt_tracker_ros.data.bags.topics import GROUNDTRUTH_TOPIC, THERMAL_TOPIC, VISIBLE_TOPIC
 from rgbt_tracker_ros.data.camera_timing import CameraTiming
 from rgbt_tracker_ros.data.readers import load_sequence
+from rgbt_tracker_ros.data.sequence import Sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
 from rgbt_tracker_ros.data.writer import write_sequence_folder
-from rgbt_tracker_ros.ros.state import STATE_MASK, State
+from rgbt_tracker_ros.ros.state import STATE_MASK, VISIBLE_MISSING, State
 
 START_NS = 1_718_000_000_000_000_000
 FRAMES = 24
@@ -75,6 +76,20 @@ def test_without_init_the_ground_truth_initialises_on_the_first_annotated_pair(r
     assert "initialised on the pair stamped 1718000000.000" in capsys.readouterr().out
     lines = _lines(tmp_path / "b.txt")
     assert lines[0][3] == State.IDLE and all(code != State.IDLE for *_, code in lines[1:])
+
+
+def test_a_thermal_only_bag_is_tracked_alone_after_camera_timeout(tmp_path, capsys):
+    sequence = make_sequence(5, SyntheticConfig(width=160, height=120, length=40))
+    bag = tmp_path / "thermal.mcap"
+    write_sequence_bag(Sequence("thermal", None, sequence.thermal, sequence.groundtruth), bag,
+                       CameraTiming(30.0), start_ns=START_NS)
+    assert track_command.main(["--bag", str(bag), "--output", str(tmp_path / "t.txt"), *RUNTIME]) == 0
+    assert "0 visible and 40 thermal frames" in capsys.readouterr().out
+    lines = _lines(tmp_path / "t.txt")
+    # As in the node: the other camera gets camera_timeout (0.5 s) to show up, then thermal goes on
+    # alone, initialised from the ground truth of the first pair it gives.
+    assert [stamp for stamp, *_ in lines] == [START_NS + round(k * 1e9 / 30) for k in range(16, 40)]
+    assert all(code & VISIBLE_MISSING for *_, code in lines) and lines[1][3] & STATE_MASK == State.TRACKING
 
 
 def test_init_box_and_stamp_and_the_output_bag(recorded, tmp_path, capsys):
