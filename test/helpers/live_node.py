@@ -104,7 +104,7 @@ class NodeProcess:
 class LiveClient:
     """This process's side of one node: cameras at RATE, the outputs recorded, deep service clients."""
 
-    def __init__(self, context, node_name: str = NODE_NAME, namespace: str = "/"):
+    def __init__(self, context, node_name: str = NODE_NAME, namespace: str = "/", rate: float = RATE):
         self.node = rclpy.create_node(f"live_client_{os.getpid()}_{node_name}", namespace=namespace,
                                       context=context)
         prefix = f"{namespace.rstrip('/')}/{node_name}"
@@ -122,6 +122,7 @@ class LiveClient:
         self.sent: deque = deque(maxlen=400)        # stamps of the visible frames sent
         self.frame_index = 0
         self.publishing = True
+        self.rate = rate
         self._rng = np.random.default_rng(0)
         self._stop = threading.Event()
         executor = SingleThreadedExecutor(context=context)
@@ -145,8 +146,9 @@ class LiveClient:
             return [v for t, v in store if t >= t0]
 
     def _publish_cameras(self) -> None:
-        period, next_tick = 1.0 / RATE, time.monotonic()
+        next_tick = time.monotonic()
         while not self._stop.is_set():
+            period = 1.0 / self.rate
             if self.publishing:
                 stamp_ns = self.node.get_clock().now().nanoseconds
                 visible, thermal = scene(self.frame_index, self._rng)
@@ -167,6 +169,11 @@ class LiveClient:
             assert process.alive(), f"node exited:\n{process.output()[-3000:]}"
         wait_for(lambda: all(p.get_subscription_count() > 0 for p in self.pubs.values()), 30.0,
                  "the node's subscriptions")
+
+    def wait_outputs(self, count: int = 3, timeout: float = 20.0) -> None:
+        """Until `count` states published after now have arrived: the node is pairing our frames."""
+        t0 = time.monotonic()
+        wait_for(lambda: len(self.since(self.states, t0)) >= count, timeout, f"{count} states from the node")
 
     def init_request(self, box, stamp_ns: int = 0) -> SetCameraInfo.Request:
         request = SetCameraInfo.Request()
