@@ -75,6 +75,8 @@ class Health:
     backwards: dict = field(default_factory=_per_camera)
     recent_backwards: str = ""              # camera whose stamps went back recently; "" otherwise
     duplicates: dict = field(default_factory=_per_camera)  # frames repeating the previous stamp (dropped)
+    resolution: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, ""))  # "640x480": frames used at
+    recent_resolution_change: str = ""      # "visible camera changed resolution ...", while recent
     # Frames that hold no information (tracking/frame_check.py): per camera, why its latest frame was
     # set aside ("" while its frames are evidence), since how long (s), and how many so far.
     uninformative: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, ""))
@@ -97,6 +99,7 @@ class Counters:
         self.rejected = dict.fromkeys(CAMERAS, 0)
         self.last_rejection: tuple[float, str] | None = None
         self.last_backwards: tuple[float, str] | None = None
+        self.last_resolution_change: tuple[float, str] | None = None
         self.processed = 0
         self.dropped = 0
         self.debug_images = 0
@@ -117,7 +120,9 @@ class Counters:
         stretch = self._uninformative[camera]
         self._uninformative[camera] = (reason, now if stretch is None else stretch[1])
 
-    def health(self, now: float, pairer: ApproximateTimePairer, latency_warn_ms: float) -> Health:
+    def health(self, now: float, pairer: ApproximateTimePairer, latency_warn_ms: float,
+               resolution: dict | None = None) -> Health:
+        """`resolution`: per camera the (width, height) its frames are used at (None: no frame yet)."""
         stats = pairer.stats
         pairs = stats.pairs + sum(stats.single.values())
         for camera in CAMERAS:
@@ -145,6 +150,10 @@ class Counters:
             duplicates=dict(stats.duplicates),
             new_duplicates=self._meters["duplicates"].delta,
             recent_backwards=self.last_backwards[1] if recent(self.last_backwards) else "",
+            resolution={c: f"{s[0]}x{s[1]}" if s else "" for c, s in (resolution or {}).items()} or
+            dict.fromkeys(CAMERAS, ""),
+            recent_resolution_change=(self.last_resolution_change[1] if recent(self.last_resolution_change)
+                                      else ""),
             uninformative={c: s[0] if s else "" for c, s in self._uninformative.items()},
             uninformative_s={c: now - s[1] if s else 0.0 for c, s in self._uninformative.items()},
             ignored_frames=dict(self.ignored),
@@ -181,6 +190,8 @@ def assess(h: Health) -> tuple[int, str]:
         warnings.append(f"frames rejected: {h.recent_bad_input}")
     if h.recent_backwards:
         warnings.append(f"{h.recent_backwards} stamps went backwards: pairing and the buffer restarted")
+    if h.recent_resolution_change:
+        warnings.append(f"{h.recent_resolution_change}: followed, the target initialised again on its box")
     if h.new_duplicates:
         warnings.append(f"{h.new_duplicates} frames repeated their camera's previous stamp and were dropped")
     if not any(h.silent.values()) and h.pair_hz == 0.0 and all(v > 0 for v in h.input_hz.values()):
@@ -223,6 +234,9 @@ def to_status(h: Health, name: str, hardware_id: str):
         ("thermal stamps backwards", str(h.backwards["thermal"])),
         ("visible duplicate stamps", str(h.duplicates["visible"])),
         ("thermal duplicate stamps", str(h.duplicates["thermal"])),
+        ("visible resolution", h.resolution["visible"] or "n/a"),
+        ("thermal resolution", h.resolution["thermal"] or "n/a"),
+        ("last resolution change", h.recent_resolution_change or "none recently"),
         ("visible frame content", _content(h, "visible")),
         ("thermal frame content", _content(h, "thermal")),
         ("ignored visible frames", str(h.ignored_frames["visible"])),

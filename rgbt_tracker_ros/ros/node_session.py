@@ -19,6 +19,10 @@ calls it from its callbacks and worker thread, and publishes the `Output`s it ha
   the tracker sets such a camera aside for the frame; the session says so in the `~/state` flags
   (the same as a missing camera) and in /diagnostics (which camera, why, since how long). While
   idle, the session runs the same check itself, so diagnostics tell before initialisation.
+- Frame sizes (ros/camera_resolution.py): a frame of another size than its camera's is not used
+  (rejected, counted under its camera; the pair is tracked on the other camera); a camera that keeps
+  sending a new size has changed its resolution: the target is initialised again on the current
+  box, mapped into the new pixels when they are the boxes' pixels, and /diagnostics says so.
 - Coordinate frames: boxes come in and go out in visible pixels. The tracker says whose pixels it
   works in (`RGBTTracker.box_camera`, `target_frame`); a target initialised on thermal alone without
   a configured homography is in thermal pixels there, and is mapped to the last visible frame's
@@ -40,6 +44,7 @@ import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.ros import diagnostics
+from rgbt_tracker_ros.ros.camera_resolution import CameraResolution, ResolutionChange, scale_box
 from rgbt_tracker_ros.ros.pair_buffer import PairBuffer, StampNotBuffered
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE, ApproximateTimePairer, Pair, PairingSettings
 from rgbt_tracker_ros.ros.state import State, encode, from_track_state
@@ -56,6 +61,7 @@ class CameraFrame:
 
     image: np.ndarray
     frame_id: str
+    problem: str | None = None   # why the frame is not used (it still pairs, so the other camera's goes on)
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,12 @@ class _Target:
     to_visible: np.ndarray | None   # tracker box -> visible pixels, for a thermal-pixel target (None: as is)
     in_visible_pixels: bool         # False only on a thermal-only robot
     cameras: tuple[bool, bool]      # (visible, thermal) present at initialisation
+    sizes: dict[str, Size]          # the frame sizes the target's geometry holds for, per camera it depends on
+
+    @property
+    def box_camera(self) -> str:
+        """Whose pixels the session's boxes are in."""
+        return VISIBLE if self.in_visible_pixels else THERMAL
 
 
 class NodeSession:
@@ -154,6 +166,9 @@ class NodeSession:
         self._init_request: Box | None = init_box        # init_box: applied to the next pair
         self._last_done: tuple[int, int] | None = None   # (epoch, stamp) of the last tracked pair
         self._visible_geometry: tuple[Size, str] | None = None  # ((w, h), frame_id) of the last visible frame
+        follow = tracker.config.thermal_to_visible is None  # a calibration holds for the sizes it was made at
+        self._resolutions = {camera: CameraResolution(camera, follow) for camera in CAMERAS}
+        self._last: tuple[np.ndarray, State] | None = None  # the last box published for the target, its state
         self._stats = diagnostics.Counters(now)
         self._idle_check = FrameCheck(tracker.frame_check.config)  # the tracker's check while there is no target
 
@@ -174,24 +189,20 @@ class NodeSession:
     def add_frame(self, camera: str, stamp_ns: int, frame: CameraFrame, received: float) -> Work | None:
         """Pair a converted frame; a new pair is buffered and becomes the worker's next work (returned)."""
         with self._lock:
-            backwards = self._pairer.stats.backwards[camera]
-            pair = self._pairer.add(camera, stamp_ns, frame, received)
-            if self._pairer.stats.backwards[camera] != backwards:
-                self._time_went_back(camera, received)
-            if camera == VISIBLE:
-                self._visible_geometry = (_size(frame.image), frame.frame_id)
-            newest = self._buffer.newest()
-            if pair is None:
-                return None
-            if newest is not None and pair.stamp_ns <= newest.stamp_ns:
-                # Only when a camera drops out or comes back (the pair's stamp switches camera): skip it.
-                self._stats.dropped += 1
-                return None
-            self._buffer.push(pair)
-            if pair.complete:
-                self._stats.skew_sum_ms += pair.skew_ns / 1e6
-                self._stats.skew_count += 1
-            work = Work(self._epoch, pair)
+            admission = self._resolutions[camera].admit(_size(frame.image))
+            if admission.problem is not None:
+                frame = CameraFrame(frame.image, frame.frame_id, admission.problem)
+                self._stats.rejected[camera] += 1
+                self._stats.last_rejection = (received, admission.problem)
+            if admission.change is not None:
+                self._stats.last_resolution_change = (received, str(admission.change))
+            work = self._pair(camera, stamp_ns, frame, received)
+        if admission.problem is not None:
+            self._log.rejected(f"{camera} frame rejected: {admission.problem}")
+        if admission.change is not None:
+            self._log.warning(f"{admission.change}: followed")
+        if work is None:
+            return None
         with self._wake:
             if self._pending is not None:  # the newest pair wins: the waiting one is dropped
                 with self._lock:
@@ -199,6 +210,27 @@ class NodeSession:
             self._pending = work
             self._wake.notify()
         return work
+
+    def _pair(self, camera: str, stamp_ns: int, frame: CameraFrame, received: float) -> Work | None:
+        """Called under _lock: the frame into the pairer; a new pair into the buffer, as work."""
+        backwards = self._pairer.stats.backwards[camera]
+        pair = self._pairer.add(camera, stamp_ns, frame, received)
+        if self._pairer.stats.backwards[camera] != backwards:
+            self._time_went_back(camera, received)
+        if camera == VISIBLE and frame.problem is None:
+            self._visible_geometry = (_size(frame.image), frame.frame_id)
+        if pair is None:
+            return None
+        newest = self._buffer.newest()
+        if newest is not None and pair.stamp_ns <= newest.stamp_ns:
+            # Only when a camera drops out or comes back (the pair's stamp switches camera): skip it.
+            self._stats.dropped += 1
+            return None
+        self._buffer.push(pair)
+        if pair.complete:
+            self._stats.skew_sum_ms += pair.skew_ns / 1e6
+            self._stats.skew_count += 1
+        return Work(self._epoch, pair)
 
     def _time_went_back(self, camera: str, now: float) -> None:
         """Called under _lock: the pairer has restarted; the history belongs to the old timeline."""
@@ -266,14 +298,24 @@ class NodeSession:
             tracker_box = map_box(tracker_box, np.linalg.inv(to_visible))
         self._tracker.initialize(visible, thermal, tracker_box)
         frame = self._tracker.target_frame
+        sizes = {camera: _size(image) for camera, image, used in
+                 ((VISIBLE, visible, frame.visible), (THERMAL, thermal, frame.thermal)) if used}
+        if to_visible is not None:
+            sizes[VISIBLE] = geometry[0]
         self._target = _Target(to_visible=to_visible, in_visible_pixels=frame.camera == VISIBLE or mapped,
-                               cameras=(frame.visible, frame.thermal))
+                               cameras=(frame.visible, frame.thermal), sizes=sizes)
+        self._last = (np.asarray(box, dtype=np.float64), State.TRACKING)
         return self._unused_content(visible, thermal, self._target)
 
     def _track(self, pair: Pair) -> tuple[np.ndarray, float, State, dict[str, str]]:
         """One frame through the tracker: box in visible pixels, score, state and the cameras whose
         frame held no information, with why (called under _tracker_lock)."""
         visible, thermal = images(pair)
+        if visible is None and thermal is None:  # neither frame usable: the box is held, not to be trusted
+            box, state = self._last
+            return box.copy(), 0.0, State.LOST if state == State.LOST else State.UNCERTAIN, {}
+        if not self._follow_resolution(pair):
+            return None, 0.0, State.IDLE, {}
         target = self._target
         result = self._tracker.track(visible, thermal)
         box = result.box if target.to_visible is None else map_box(result.box, target.to_visible)
@@ -281,9 +323,46 @@ class NodeSession:
         ignored = {**self._unused_content(visible, thermal, target), **result.ignored}
         # A camera absent at initialisation is ignored by the tracker: while confident, start over
         # on the current box with both, so a camera that comes back (with information) is used again.
-        if pair.complete and not all(target.cameras) and state == State.TRACKING and not ignored:
+        if visible is not None and thermal is not None and not all(target.cameras) and state == State.TRACKING \
+                and not ignored:
             self._start(pair, box)
+        self._last = (box, state)
         return box, result.score, state, ignored
+
+    def _follow_resolution(self, pair: Pair) -> bool:
+        """A camera whose frames now come at another size (camera_resolution confirmed it): initialise
+        again on the current box, mapped into the new pixels when they are the boxes' pixels. False
+        when that ends the target instead (it was lost: its box is not where it is)."""
+        target = self._target
+        changes = [ResolutionChange(camera, target.sizes[camera], _size(image))
+                   for camera, image in zip(CAMERAS, images(pair))
+                   if image is not None and camera in target.sizes and _size(image) != target.sizes[camera]]
+        if camera_geometry := self._visible_geometry_change(target):
+            changes.append(camera_geometry)
+        if not changes:
+            return True
+        said = "; ".join(map(str, changes))
+        box, state = self._last
+        if state == State.LOST:
+            self._target = None
+            self._log.error(f"{said} while the target was lost: tracking stopped; initialise again")
+            return False
+        for change in changes:
+            if change.camera == target.box_camera:
+                box = np.asarray(scale_box(box, change.old, change.new))
+        self._start(pair, box)
+        self._log.warning(f"{said}: the target is initialised again on its box {np.round(box, 1).tolist()}")
+        return True
+
+    def _visible_geometry_change(self, target: _Target) -> ResolutionChange | None:
+        """The visible camera's new size, for a thermal target whose boxes are mapped onto it."""
+        if target.to_visible is None:
+            return None
+        with self._lock:
+            geometry = self._visible_geometry
+        if geometry is None or geometry[0] == target.sizes[VISIBLE]:
+            return None
+        return ResolutionChange(VISIBLE, target.sizes[VISIBLE], geometry[0])
 
     def _unused_content(self, visible, thermal, target: _Target) -> dict[str, str]:
         """Why the frames of cameras the target does not use hold no information (the tracker does
@@ -308,7 +387,7 @@ class NodeSession:
     def _publish(self, pair: Pair, box, score: float, state: State, ignored: dict[str, str]) -> None:
         """`ignored`: the pair's cameras whose frame held no information, with why."""
         cameras = self._target.cameras if self._target is not None else (True, True)
-        present = (pair.visible is not None, pair.thermal is not None)
+        present = tuple(image is not None for image in images(pair))
         used = [here and camera not in ignored and known for camera, here, known in zip(CAMERAS, present, cameras)]
         code = encode(state, *used)
         stamp_ns, frame_id = self.output_frame(pair)
@@ -350,7 +429,8 @@ class NodeSession:
     def health(self, now: float, latency_warn_ms: float) -> diagnostics.Health:
         """The diagnostics snapshot of this tick (the node adds model, provider, homography, topics)."""
         with self._lock:
-            return self._stats.health(now, self._pairer, latency_warn_ms)
+            return self._stats.health(now, self._pairer, latency_warn_ms,
+                                      {camera: r.size for camera, r in self._resolutions.items()})
 
     # ------------------------------------------------------------------ requests (services, parameters)
 
@@ -437,9 +517,10 @@ class NodeSession:
 
 
 def images(pair: Pair) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(visible, thermal) images of a pair of CameraFrames; None for a missing camera."""
-    return (pair.visible.payload.image if pair.visible is not None else None,
-            pair.thermal.payload.image if pair.thermal is not None else None)
+    """(visible, thermal) images of a pair of CameraFrames; None for a missing camera or a frame that is
+    not used (CameraFrame.problem)."""
+    return tuple(None if frame is None or frame.payload.problem is not None else frame.payload.image
+                 for frame in (pair.visible, pair.thermal))
 
 
 def completed_at(pair: Pair) -> float:

@@ -2,8 +2,9 @@
 init_target's catch-up through the buffer, stamps that repeat or go back, pairs that are not newer
 than the buffer, a camera that stops and comes back, coordinate frames and frame ids, bad frames.
 
-The tracker is the real RGBTTracker with a scripted network: its score map peaks at the centre of
-the search window with a score the test sets, so the state follows the test, not a trained model.
+The tracker is the real RGBTTracker with a scripted network (test/helpers/session_rig.py): its score
+map peaks at the centre of the search window with a score the test sets, so the state follows the
+test, not a trained model.
 """
 
 from __future__ import annotations
@@ -11,143 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers.session_rig import (
+    BOX, PERIOD, SETTINGS, TH, THERMAL_FRAMES, THERMAL_IMAGE, THERMAL_LAG_NS, TW, VH, VISIBLE_FRAMES, VISIBLE_IMAGE,
+    VW, Rig,
+)
 from rgbt_tracker_ros.ros import diagnostics
-from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, SessionLog
+from rgbt_tracker_ros.ros.node_session import CameraFrame
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE, PairingSettings
 from rgbt_tracker_ros.ros.state import THERMAL_MISSING, VISIBLE_MISSING, State
 from rgbt_tracker_ros.tracking.config import TrackerConfig
 from rgbt_tracker_ros.tracking.geometry import scaling_homography
-from rgbt_tracker_ros.tracking.model_bundle import load_bundle
-from rgbt_tracker_ros.tracking.tracker import RGBTTracker
-
-VW, VH, TW, TH = 160, 128, 80, 64            # visible frames; thermal frames at half the resolution
-_RNG = np.random.default_rng(0)
-# Textured frames that change from one frame to the next, as a camera's do: uniform or repeated
-# frames hold no information and the tracker would set them aside (tracking/frame_check.py).
-VISIBLE_FRAMES = [_RNG.integers(40, 140, (VH, VW, 3), dtype=np.uint8) for _ in range(3)]
-THERMAL_FRAMES = [(3000 + _RNG.normal(0, 40, (TH, TW))).astype(np.uint16) for _ in range(3)]
-VISIBLE_IMAGE, THERMAL_IMAGE = VISIBLE_FRAMES[0], THERMAL_FRAMES[0]
-THERMAL_LAG_NS = 3_000_000                   # thermal stamps 3 ms after the visible ones
-BOX = (60.0, 50.0, 24.0, 24.0)               # visible pixels
-TOPICS = {VISIBLE: "/cam/visible", THERMAL: "/cam/thermal"}
-SETTINGS = PairingSettings(slop=0.02, queue_size=4, camera_timeout=0.5)
-PERIOD = 0.05                                # s between frames, on both clocks
-
-
-class ScriptedNetwork:
-    """A network backend whose score map peaks at the search window's centre with `score`."""
-
-    def __init__(self):
-        self.bundle = load_bundle(None)
-        self.provider = "ScriptedExecutionProvider"
-        self.score = 0.9
-
-    def template(self, feeds):
-        return np.zeros((1, 8), np.float32)
-
-    def search(self, feeds):
-        h, w = self.bundle.feature_size
-        score = np.zeros((1, 1, h, w), np.float32)
-        score[0, 0, h // 2, w // 2] = self.score
-        offset = np.empty((1, 2, h, w), np.float32)
-        offset[0, 0], offset[0, 1] = w / 2 - w // 2, h / 2 - h // 2  # the window's centre exactly
-        return score, np.full((1, 2, h, w), 0.2, np.float32), offset
-
-
-class Outputs:
-    """What the node would publish."""
-
-    def __init__(self):
-        self.results = []
-        self.debug = []
-
-    def publish_result(self, output):
-        self.results.append(output)
-
-    def publish_debug(self, output, now):
-        self.debug.append(output)
-        return True
-
-
-class Log(SessionLog):
-    def __init__(self):
-        self.lines = []
-
-    def info(self, text):
-        self.lines.append(("info", text))
-
-    def warning(self, text):
-        self.lines.append(("warning", text))
-
-    def error(self, text):
-        self.lines.append(("error", text))
-
-    def rejected(self, text):
-        self.lines.append(("rejected", text))
-
-
-class Clock:
-    def __init__(self):
-        self.t = 1000.0
-
-    def __call__(self):
-        return self.t
-
-
-class Rig:
-    """A session, its tracker, clock, outputs and log, and cameras that send frames to it."""
-
-    def __init__(self, config: TrackerConfig | None = None, buffer_seconds: float = 2.0, init_box=None):
-        self.network = ScriptedNetwork()
-        self.tracker = RGBTTracker(config or TrackerConfig(), backend=self.network)
-        self.clock, self.outputs, self.log = Clock(), Outputs(), Log()
-        self.session = NodeSession(self.tracker, self.outputs, pairing=SETTINGS, buffer_seconds=buffer_seconds,
-                                   init_box=init_box, topics=TOPICS, log=self.log, clock=self.clock)
-        self.stamp_ns = 1_700_000_000_000_000_000
-        self.frame_index = 0
-
-    def frames(self, count: int = 1, visible: bool = True, thermal: bool = True, thermal_image=None,
-               visible_image=None):
-        """`count` frame times: each camera that is on sends a frame (its next textured one, or the
-        image given); returns the works made."""
-        works = []
-        for _ in range(count):
-            self.clock.t += PERIOD
-            self.stamp_ns += int(PERIOD * 1e9)
-            k, self.frame_index = self.frame_index % 3, self.frame_index + 1
-            visible_frame = VISIBLE_FRAMES[k] if visible_image is None else visible_image
-            thermal_frame = THERMAL_FRAMES[k] if thermal_image is None else thermal_image
-            for camera, on, image, lag, frame_id in ((VISIBLE, visible, visible_frame, 0, "cam_v"),
-                                                     (THERMAL, thermal, thermal_frame, THERMAL_LAG_NS, "cam_t")):
-                if on:
-                    self.session.frame_received(camera)
-                    work = self.session.add_frame(camera, self.stamp_ns + lag, CameraFrame(image, frame_id),
-                                                  self.clock.t)
-                    if work is not None:
-                        works.append(work)
-        return works
-
-    def alone(self, count: int, camera: str) -> list:
-        """Only `camera` sends, until its frames come out alone (camera_timeout), then `count` more;
-        returns the single-camera works."""
-        on = {"visible": camera == VISIBLE, "thermal": camera == THERMAL}
-        waited = 0
-        while waited <= SETTINGS.camera_timeout + PERIOD:
-            if any(not w.pair.complete for w in self.frames(1, **on)):
-                break
-            waited += PERIOD
-        return self.frames(count, **on)
-
-    def work_through(self) -> int:
-        """What the worker thread does: take the newest pair, if any, and process it."""
-        work = self.session.next_work(block=False)
-        if work is None:
-            return 0
-        self.session.process(work)
-        return 1
-
-    def health(self):
-        return self.session.health(self.clock.t, 50.0)
 
 
 @pytest.fixture
@@ -366,18 +240,6 @@ def test_thermal_view_scales_onto_the_last_visible_frame(rig):
 
 
 # ------------------------------------------------------------------------------------- bad input and outputs
-
-def test_a_frame_of_another_size_stops_tracking(rig):
-    rig.frames(2)
-    assert rig.session.init_target(BOX, 0)[0]
-    rig.frames(1, thermal_image=np.zeros((TH * 2, TW * 2), np.uint16))
-    rig.work_through()
-    out = rig.outputs.results[-1]
-    assert out.state == State.IDLE and out.target_box is None and not rig.session.tracking
-    health = rig.health()
-    assert health.bad_frames[VISIBLE] == 1 and "thermal frame is 160x128 but was 80x64" in health.recent_bad_input
-    assert any(level == "error" and text.startswith("tracking stopped: ") for level, text in rig.log.lines)
-
 
 def test_rejected_frames_are_counted_and_logged(rig):
     rig.session.reject(THERMAL, "image step 160 is shorter than one row", rig.clock.t)
