@@ -19,6 +19,10 @@ calls it from its callbacks and worker thread, and publishes the `Output`s it ha
   the tracker sets such a camera aside for the frame; the session says so in the `~/state` flags
   (the same as a missing camera) and in /diagnostics (which camera, why, since how long). While
   idle, the session runs the same check itself, so diagnostics tell before initialisation.
+- Frames the tracker cannot take: each frame goes through the tracker's own image checks
+  (tracking.preprocessing) as it arrives, so a frame they refuse is rejected under its own camera and
+  never reaches the tracker; it still pairs (CameraFrame.problem), and that pair is tracked on the
+  other camera. A tracker error on a pair is reported and the pair's box held: it never ends the target.
 - Frame sizes (ros/camera_resolution.py): a frame of another size than its camera's is not used
   (rejected, counted under its camera; the pair is tracked on the other camera); a camera that keeps
   sending a new size has changed its resolution: the target is initialised again on the current
@@ -50,9 +54,12 @@ from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE, ApproximateT
 from rgbt_tracker_ros.ros.state import State, encode, from_track_state
 from rgbt_tracker_ros.tracking.frame_check import FrameCheck
 from rgbt_tracker_ros.tracking.geometry import Size, default_thermal_to_visible, map_box
+from rgbt_tracker_ros.tracking.preprocessing import as_thermal, as_visible_rgb
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 Box = tuple[float, float, float, float]
+# What the tracker takes from each camera (the checks it runs itself), applied as frames arrive.
+_TRACKER_INPUT = {VISIBLE: as_visible_rgb, THERMAL: as_thermal}
 
 
 @dataclass(frozen=True)
@@ -182,24 +189,35 @@ class NodeSession:
     def reject(self, camera: str, reason: str, now: float) -> None:
         """A frame that could not be used: counted, reported in diagnostics for a while, logged."""
         with self._lock:
-            self._stats.rejected[camera] += 1
-            self._stats.last_rejection = (now, f"{camera}: {reason}")
+            self._count_rejection(camera, reason, now)
         self._log.rejected(f"{camera} frame rejected: {reason}")
+
+    def _count_rejection(self, camera: str, reason: str, now: float) -> None:
+        """Called under _lock."""
+        self._stats.rejected[camera] += 1
+        self._stats.last_rejection = (now, reason if reason.startswith(camera) else f"{camera}: {reason}")
 
     def add_frame(self, camera: str, stamp_ns: int, frame: CameraFrame, received: float) -> Work | None:
         """Pair a converted frame; a new pair is buffered and becomes the worker's next work (returned)."""
+        admission = None
+        try:
+            frame = CameraFrame(_TRACKER_INPUT[camera](frame.image), frame.frame_id)
+            problem = None
+        except InputError as exc:
+            problem = str(exc)
         with self._lock:
-            admission = self._resolutions[camera].admit(_size(frame.image))
-            if admission.problem is not None:
-                frame = CameraFrame(frame.image, frame.frame_id, admission.problem)
-                self._stats.rejected[camera] += 1
-                self._stats.last_rejection = (received, admission.problem)
-            if admission.change is not None:
+            if problem is None:
+                admission = self._resolutions[camera].admit(_size(frame.image))
+                problem = admission.problem
+            if problem is not None:
+                frame = CameraFrame(frame.image, frame.frame_id, problem)
+                self._count_rejection(camera, problem, received)
+            if admission is not None and admission.change is not None:
                 self._stats.last_resolution_change = (received, str(admission.change))
             work = self._pair(camera, stamp_ns, frame, received)
-        if admission.problem is not None:
-            self._log.rejected(f"{camera} frame rejected: {admission.problem}")
-        if admission.change is not None:
+        if problem is not None:
+            self._log.rejected(f"{camera} frame rejected: {problem}")
+        if admission is not None and admission.change is not None:
             self._log.warning(f"{admission.change}: followed")
         if work is None:
             return None
@@ -274,14 +292,7 @@ class NodeSession:
             if self._target is None:
                 self._publish(pair, None, 0.0, State.IDLE, self._idle_content(pair))
                 return
-            try:
-                box, score, state, ignored = self._track(pair)
-            except InputError as exc:  # e.g. a camera changed its resolution: this target is over
-                self._target = None
-                self.reject(VISIBLE if pair.visible is not None else THERMAL, str(exc), self._clock())
-                self._log.error(f"tracking stopped: {exc}; initialise again")
-                box, score, state, ignored = None, 0.0, State.IDLE, {}
-            self._publish(pair, box, score, state, ignored)
+            self._publish(pair, *self._track(pair))
 
     def _start(self, pair: Pair, box) -> dict[str, str]:
         """Initialise on `pair` with `box` in visible pixels (called under _tracker_lock); the cameras
@@ -307,13 +318,36 @@ class NodeSession:
         self._last = (np.asarray(box, dtype=np.float64), State.TRACKING)
         return self._unused_content(visible, thermal, self._target)
 
-    def _track(self, pair: Pair) -> tuple[np.ndarray, float, State, dict[str, str]]:
+    def _track(self, pair: Pair) -> tuple[np.ndarray | None, float, State, dict[str, str]]:
         """One frame through the tracker: box in visible pixels, score, state and the cameras whose
-        frame held no information, with why (called under _tracker_lock)."""
+        frame held no information, with why (called under _tracker_lock). Never raises for the
+        frame's content: what the tracker refuses is reported and the box held."""
+        try:
+            return self._track_frame(pair)
+        except InputError as exc:  # the checks at input let nothing through that the tracker refuses
+            camera = next((c for c in CAMERAS if str(exc).startswith(c)), None)
+            text = f"tracking this pair failed: {exc}; the box is held"
+            with self._lock:
+                if camera is not None:
+                    self._count_rejection(camera, str(exc), self._clock())
+                else:
+                    self._stats.last_rejection = (self._clock(), f"tracker: {exc}")
+            self._log.error(text)
+            return self._held()
+
+    def _held(self) -> tuple[np.ndarray | None, float, State, dict[str, str]]:
+        """No usable frame for the target: its last box, not to be trusted (a lost target stays lost)."""
+        if self._target is None or self._last is None:
+            return None, 0.0, State.IDLE, {}
+        box, state = self._last
+        return box.copy(), 0.0, State.LOST if state == State.LOST else State.UNCERTAIN, {}
+
+    def _track_frame(self, pair: Pair) -> tuple[np.ndarray | None, float, State, dict[str, str]]:
+        if self._target is None:  # ended by a resolution change during a catch-up
+            return None, 0.0, State.IDLE, {}
         visible, thermal = images(pair)
-        if visible is None and thermal is None:  # neither frame usable: the box is held, not to be trusted
-            box, state = self._last
-            return box.copy(), 0.0, State.LOST if state == State.LOST else State.UNCERTAIN, {}
+        if not any(image is not None and known for image, known in zip((visible, thermal), self._target.cameras)):
+            return self._held()  # no usable frame of a camera the target was initialised with
         if not self._follow_resolution(pair):
             return None, 0.0, State.IDLE, {}
         target = self._target
@@ -454,19 +488,15 @@ class NodeSession:
                 return False, f"rejected: {exc}"
             self._init_request = None
             last, result, steps = pair, None, 0
-            try:
-                while steps < 10 * self._buffer.max_pairs:  # catch up through the pairs after the box's one
-                    with self._lock:
-                        following = self._buffer.after(last.stamp_ns) if self._epoch == epoch else []
-                    if not following:
-                        break
-                    for later in following:
-                        result, last, steps = self._track(later), later, steps + 1
-                if result is None:
-                    result = self._track(pair)
-            except InputError as exc:
-                self._target = None
-                return False, f"initialised, but catching up failed after {steps} pairs: {exc}"
+            while steps < 10 * self._buffer.max_pairs:  # catch up through the pairs after the box's one
+                with self._lock:
+                    following = self._buffer.after(last.stamp_ns) if self._epoch == epoch else []
+                if not following:
+                    break
+                for later in following:
+                    result, last, steps = self._track(later), later, steps + 1
+            if result is None:
+                result = self._track(pair)
             self._last_done = (epoch, last.stamp_ns)
             self._publish(last, *result)
         lag = (newest.stamp_ns - pair.stamp_ns) / 1e9

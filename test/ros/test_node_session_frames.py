@@ -13,6 +13,7 @@ import pytest
 
 from helpers.session_rig import BOX, TH, TW, VH, VW, Rig, WarmSquare
 from rgbt_tracker_ros.common.boxes import iou
+from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.ros import diagnostics
 from rgbt_tracker_ros.ros.camera_resolution import CONFIRM_FRAMES, CameraResolution, scale_box
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
@@ -65,7 +66,10 @@ def test_one_odd_frame_is_dropped_under_its_camera_and_tracking_goes_on(camera, 
     assert health.bad_frames == {camera: 1, other: 0}
     size = f"{image.shape[1]}x{image.shape[0]}"
     sent = f"{VW}x{VH}" if camera == VISIBLE else f"{TW}x{TH}"
-    assert health.recent_bad_input.startswith(f"{camera} frame is {size}, but the camera sends {sent}: not used")
+    if min(image.shape[:2]) < 8:  # the tracker's own check refuses it, before its size is looked at
+        assert health.recent_bad_input == f"{camera} image has unusable shape {image.shape}"
+    else:
+        assert health.recent_bad_input.startswith(f"{camera} frame is {size}, but the camera sends {sent}: not used")
     assert ("rejected", f"{camera} frame rejected: {health.recent_bad_input}") in rig.log.lines
     assert health.resolution == {VISIBLE: f"{VW}x{VH}", THERMAL: f"{TW}x{TH}"}
 
@@ -223,3 +227,58 @@ def test_after_any_single_odd_frame_the_next_frames_are_tracked_as_before(shippe
     assert np.mean([with_odd[k] for k in after]) == pytest.approx(np.mean([clean[k] for k in after]), abs=0.05), \
         (clean, with_odd)
     assert min(with_odd[k] for k in after) > 0.5, with_odd
+
+
+# ------------------------------------------------------------------------------------- finding 3: filed under the right camera
+
+def test_thermal_frames_the_tracker_cannot_take_are_filed_under_thermal_and_visible_goes_on():
+    rig = Rig()
+    strip = (3000 + np.arange(4 * TW) % 50).astype(np.uint16).reshape(4, TW)  # 80x4: too small to crop
+    rig.frames(3, thermal_image=strip)
+    ok, message = rig.session.init_target(BOX, 0)
+    assert ok, message
+    assert rig.outputs.results[-1].code == State.TRACKING | THERMAL_MISSING
+    assert _step(rig, 2, thermal_image=strip).code == State.TRACKING | THERMAL_MISSING
+    health = rig.health()
+    assert health.bad_frames == {VISIBLE: 0, THERMAL: 5}
+    assert health.recent_bad_input == "thermal image has unusable shape (4, 80)"
+    assert health.resolution[THERMAL] == ""  # no frame it could use: no size taken from them
+
+
+def test_visible_frames_the_tracker_cannot_take_are_filed_under_visible_and_thermal_goes_on():
+    rig = Rig()
+    tiny = np.random.default_rng(8).integers(0, 255, (6, 6, 3), dtype=np.uint8)
+    rig.frames(3, visible_image=tiny)
+    ok, message = rig.session.init_target((30.0, 25.0, 12.0, 12.0), 0)  # no usable visible frame: thermal pixels
+    assert ok, message
+    assert rig.outputs.results[-1].code == State.TRACKING | VISIBLE_MISSING
+    health = rig.health()
+    assert health.bad_frames == {VISIBLE: 3, THERMAL: 0}
+    assert health.recent_bad_input == "visible image has unusable shape (6, 6, 3)"
+
+
+class _FailingOnce:
+    """The scripted network, raising the tracker's InputError on the next search (what a tracker-stage
+    refusal looks like to the session)."""
+
+    def __init__(self, network, message):
+        self.network, self.message = network, message
+
+    def __call__(self, feeds):
+        self.network.search = self.network.__class__.search.__get__(self.network)
+        raise InputError(self.message)
+
+
+def test_a_tracker_stage_refusal_keeps_the_target_and_is_filed_under_the_camera_it_names():
+    rig = Rig()
+    rig.frames(2)
+    assert rig.session.init_target(BOX, 0)[0]
+    rig.network.search = _FailingOnce(rig.network, "thermal image holds no finite temperature")
+    held = _step(rig)
+    assert held.state == State.UNCERTAIN and rig.session.tracking
+    np.testing.assert_allclose(_centre(held.target_box), _centre(BOX), atol=0.5)
+    assert _step(rig).code == State.TRACKING
+    health = rig.health()
+    assert health.bad_frames == {VISIBLE: 0, THERMAL: 1}
+    assert health.recent_bad_input == "thermal image holds no finite temperature"
+    assert any(level == "error" and text.startswith("tracking this pair failed: ") for level, text in rig.log.lines)
