@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.tracking.preprocessing import NO_FINITE_TEMPERATURE, holds_finite_value
 
 # encoding -> (channels, numpy dtype of one channel)
 _LAYOUTS: dict[str, tuple[int, str]] = {
@@ -67,15 +68,16 @@ def thermal_from_msg(msg) -> np.ndarray:
     """A thermal-camera Image as a 2-D array: uint8 (display counts), uint16 (counts) or float32 (temperature).
 
     32FC1 pixels that are NaN stay NaN (the tracker treats them as the cold end of the display
-    range); an image without a single finite temperature is rejected.
+    range); an image without a single finite temperature is rejected, by the tracker's own rule
+    (tracking.preprocessing.holds_finite_value), so what passes here the tracker takes.
     """
     encoding = _encoding(msg, THERMAL_ENCODINGS, "thermal")
     pixels = _pixels(msg, encoding, "thermal")
     if encoding in _THERMAL_COLOUR_TO_GREY:
         return cv2.cvtColor(np.ascontiguousarray(pixels), _THERMAL_COLOUR_TO_GREY[encoding])
     pixels = np.ascontiguousarray(pixels)
-    if pixels.dtype == np.float32 and not np.isfinite(pixels).any():
-        raise InputError("thermal 32FC1 image holds no finite temperature (all NaN or infinite)")
+    if not holds_finite_value(pixels):
+        raise InputError(NO_FINITE_TEMPERATURE)
     return pixels
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.tracking.preprocessing import holds_finite_value
 
 # A uniform integer frame this close to either end of its range (a share of the range) is black or
 # saturated: 15 grey levels for 8 bits; 255 counts for 16 bits, where a few thousand counts is a
@@ -111,11 +112,12 @@ def content_reason(sample: np.ndarray, config: FrameCheckConfig) -> Uninformativ
 
 
 def lacks_finite_values(image) -> bool:
-    """True for a float frame whose grid holds no finite value at all (the tracker's image checks
-    refuse such a frame as bad input; from a camera that was working it is a dead frame instead)."""
+    """True for a float frame without a single finite value (preprocessing.holds_finite_value: the
+    tracker's image checks refuse such a frame as bad input; from a camera that was working it is a
+    dead frame instead)."""
     if not isinstance(image, np.ndarray) or image.dtype.kind != "f" or image.ndim not in (2, 3) or image.size == 0:
         return False
-    return not np.isfinite(grid_sample(image, 4096)).any()
+    return not holds_finite_value(image)
 
 
 class FrameCheck:

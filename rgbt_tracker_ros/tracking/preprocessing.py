@@ -17,6 +17,10 @@ from rgbt_tracker_ros.common.boxes import crop_side
 from rgbt_tracker_ros.common.errors import InputError
 
 THERMAL_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
+NO_FINITE_TEMPERATURE = "thermal image holds no finite temperature (all NaN or infinite)"
+# Pixels looked at first when asking whether a float frame holds a finite value (a grid); only a
+# frame without one there is searched whole.
+_FINITE_PROBE = 4096
 # Pixels sampled per frame to estimate the thermal stretch: enough for stable percentiles, cheap.
 _STRETCH_SAMPLES = 16384
 
@@ -61,9 +65,20 @@ def as_thermal(image) -> np.ndarray:
             raise InputError(f"thermal image must have one channel (or be 8-bit colour-mapped), got {image.shape}")
     if image.dtype == np.float64:
         image = image.astype(np.float32)
-    if image.dtype == np.float32 and not np.isfinite(image[:: max(1, image.shape[0] // 64), :: max(1, image.shape[1] // 64)]).any():
-        raise InputError("thermal image holds no finite temperature")
+    if not holds_finite_value(image):
+        raise InputError(NO_FINITE_TEMPERATURE)
     return np.ascontiguousarray(image)
+
+
+def holds_finite_value(image: np.ndarray) -> bool:
+    """The one rule for thermal input: a frame is usable as input unless not one of its pixels is a
+    finite number (integer frames always are). The node's message conversion, these input checks,
+    the frame check and the display stretch all go by it; how much of a frame is finite is the
+    frame check's business (tracking/frame_check.py: mostly non-finite = no information)."""
+    if image.dtype.kind != "f":
+        return True
+    step = max(1, int(np.sqrt(image.shape[0] * image.shape[1] / _FINITE_PROBE)))
+    return bool(np.isfinite(image[::step, ::step]).any() or np.isfinite(image).any())
 
 
 def thermal_stretch(thermal: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0) -> tuple[float, float]:
@@ -75,10 +90,12 @@ def thermal_stretch(thermal: np.ndarray, low_pct: float = 1.0, high_pct: float =
         return 0.0, 255.0
     step = max(1, int(np.sqrt(thermal.size / _STRETCH_SAMPLES)))
     sample = thermal[::step, ::step].ravel()
-    if sample.dtype == np.float32:
+    if sample.dtype.kind == "f":
         sample = sample[np.isfinite(sample)]
+        if sample.size == 0:  # the few finite pixels lie between the samples: take them all
+            sample = thermal[np.isfinite(thermal)]
         if sample.size == 0:
-            raise InputError("thermal image holds no finite temperature")
+            raise InputError(NO_FINITE_TEMPERATURE)
     lo, hi = np.percentile(sample, (low_pct, high_pct))
     if not hi > lo:
         hi = lo + 1.0
