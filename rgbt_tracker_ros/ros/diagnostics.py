@@ -17,6 +17,7 @@ from rgbt_tracker_ros.ros.pairing import CAMERAS, ApproximateTimePairer
 
 OK, WARN, ERROR = 0, 1, 2
 RECENT_S = 5.0  # how long a rejected frame or a time reset keeps the status at WARN
+UNPAIRED_SHARE = 0.1  # a camera's frames left without a partner in the last second above this share: WARN
 
 
 class LatencyWindow:
@@ -68,6 +69,9 @@ class Health:
     processed_hz: float = 0.0
     skew_ms: float | None = None           # mean |stamp difference| of the pairs since the last tick
     unpaired: dict = field(default_factory=_per_camera)
+    new_unpaired: dict = field(default_factory=_per_camera)  # since the last tick
+    reordered: dict = field(default_factory=_per_camera)     # stamps a little earlier than the latest: paired
+    slop_s: float = 0.0                                      # sync.slop
     dropped_pairs: int = 0
     new_dropped_pairs: int = 0              # since the last tick
     bad_frames: dict = field(default_factory=_per_camera)
@@ -108,7 +112,8 @@ class Counters:
         self.latency = LatencyWindow()
         self.ignored = dict.fromkeys(CAMERAS, 0)
         self._uninformative: dict[str, tuple[str, float] | None] = dict.fromkeys(CAMERAS)  # (reason, since)
-        self._meters = {name: RateMeter(now) for name in (*CAMERAS, "pairs", "processed", "dropped", "duplicates")}
+        self._meters = {name: RateMeter(now) for name in (*CAMERAS, "pairs", "processed", "dropped", "duplicates",
+                                                          *(f"unpaired {c}" for c in CAMERAS))}
 
     def content(self, camera: str, reason: str | None, now: float) -> None:
         """A processed frame of `camera` held information (reason None) or not (why): counts it and
@@ -131,6 +136,8 @@ class Counters:
         self._meters["processed"].update(self.processed, now)
         self._meters["dropped"].update(self.dropped, now)
         self._meters["duplicates"].update(sum(stats.duplicates.values()), now)
+        for camera in CAMERAS:
+            self._meters[f"unpaired {camera}"].update(stats.unpaired[camera], now)
         skew = self.skew_sum_ms / self.skew_count if self.skew_count else None
         self.skew_sum_ms, self.skew_count = 0.0, 0
         recent = (lambda event: event is not None and now - event[0] < RECENT_S)
@@ -142,6 +149,9 @@ class Counters:
             processed_hz=self._meters["processed"].rate,
             skew_ms=skew,
             unpaired=dict(stats.unpaired),
+            new_unpaired={c: self._meters[f"unpaired {c}"].delta for c in CAMERAS},
+            reordered=dict(stats.reordered),
+            slop_s=pairer.settings.slop,
             dropped_pairs=self.dropped,
             new_dropped_pairs=self._meters["dropped"].delta,
             bad_frames=dict(self.rejected),
@@ -196,6 +206,10 @@ def assess(h: Health) -> tuple[int, str]:
         warnings.append(f"{h.new_duplicates} frames repeated their camera's previous stamp and were dropped")
     if not any(h.silent.values()) and h.pair_hz == 0.0 and all(v > 0 for v in h.input_hz.values()):
         warnings.append("frames arrive from both cameras but none pair: stamps further apart than sync.slop")
+    elif not any(h.silent.values()) and any(h.new_unpaired[c] > UNPAIRED_SHARE * h.input_hz[c] for c in CAMERAS):
+        counts = " and ".join(f"{h.new_unpaired[c]} {c}" for c in CAMERAS)
+        warnings.append(f"{counts} frames found no partner within sync.slop ({h.slop_s:g} s) in the last "
+                        "second: their stamps jitter or are offset by more; raise sync.slop or set sync.thermal_offset")
     if h.new_dropped_pairs:
         warnings.append(f"{h.new_dropped_pairs} pairs dropped in the last second (processing slower than input)")
     if h.latency_p95_ms is not None and h.latency_p95_ms > h.latency_warn_ms:
@@ -234,6 +248,8 @@ def to_status(h: Health, name: str, hardware_id: str):
         ("thermal stamps backwards", str(h.backwards["thermal"])),
         ("visible duplicate stamps", str(h.duplicates["visible"])),
         ("thermal duplicate stamps", str(h.duplicates["thermal"])),
+        ("visible reordered stamps", str(h.reordered["visible"])),
+        ("thermal reordered stamps", str(h.reordered["thermal"])),
         ("visible resolution", h.resolution["visible"] or "n/a"),
         ("thermal resolution", h.resolution["thermal"] or "n/a"),
         ("last resolution change", h.recent_resolution_change or "none recently"),

@@ -10,12 +10,15 @@ A camera silent for longer than `camera_timeout` (by arrival time) switches the 
 single-camera output: each of its frames comes out alone until the silent camera speaks again.
 When both were silent (start-up, a pause), the first frame gives the other camera camera_timeout
 to show up before single-camera output starts.
-A stamp older than the previous one from the same camera (a restarted bag, a simulator reset)
-clears both queues and is counted; the same stamp twice is dropped as a duplicate.
+A stamp earlier than the camera's latest by at most `reorder_window` is a reordered frame (stamp
+jitter, a driver's out-of-order delivery): it is paired like any other and counted. Further back,
+the camera's clock restarted (a restarted bag, a simulator reset): both queues are cleared and it
+is counted as going backwards. The same stamp twice is dropped as a duplicate.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ class PairingSettings:
     queue_size: int = 4           # frames kept per camera while waiting for a partner
     thermal_offset: float = 0.0   # s: added to thermal stamps before comparing (a known camera delay)
     camera_timeout: float = 0.5   # s without frames from a camera before the other one goes on alone
+    reorder_window: float = 0.25  # s: a stamp this much earlier than its camera's latest is reordered, not a restart
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.slop) and self.slop >= 0.0):
@@ -42,6 +46,8 @@ class PairingSettings:
             raise ValueError(f"thermal_offset must be finite, got {self.thermal_offset!r}")
         if not self.camera_timeout > 0.0:
             raise ValueError(f"camera_timeout must be > 0, got {self.camera_timeout!r}")
+        if not (math.isfinite(self.reorder_window) and self.reorder_window >= 0.0):
+            raise ValueError(f"reorder_window must be a finite number >= 0, got {self.reorder_window!r}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class PairingStats:
     single: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))      # emitted alone
     duplicates: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))  # same stamp again
     backwards: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))   # stamp went back: reset
+    reordered: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))   # a little earlier: paired
     pairs: int = 0
 
 
@@ -119,10 +126,14 @@ class ApproximateTimePairer:
         if last is not None and key == last:
             self.stats.duplicates[camera] += 1
             return None
-        if last is not None and key < last:
+        if last is not None and last - key > round(self.settings.reorder_window * 1e9):
             self.stats.backwards[camera] += 1
             self.reset()
-        self._last_stamp[camera] = key
+            last = None
+        if last is not None and key < last:
+            self.stats.reordered[camera] += 1
+        else:
+            self._last_stamp[camera] = key
         frame = Frame(int(stamp_ns), payload, now)
 
         if self.silent(other, now):
@@ -140,7 +151,7 @@ class ApproximateTimePairer:
             if skew <= slop_ns and (match is None or skew < match[0]):
                 match = (skew, other_key, other_frame)
         if match is None:
-            self._queues[camera].append((key, frame))
+            bisect.insort(self._queues[camera], (key, frame), key=_queued_stamp)  # in stamp order
             self._trim(camera)
             return None
         skew, other_key, other_frame = match
@@ -195,3 +206,7 @@ class ApproximateTimePairer:
         if camera == VISIBLE:
             return Pair(visible=frame, thermal=other, skew_ns=skew)
         return Pair(visible=other, thermal=frame, skew_ns=skew)
+
+
+def _queued_stamp(entry: tuple[int, Frame]) -> int:
+    return entry[0]
