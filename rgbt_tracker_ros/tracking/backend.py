@@ -53,6 +53,7 @@ class OnnxBackend:
         _check_input_shapes(self._search, search_input_shapes(self.bundle.search_size))
         self._search_outputs = list(SEARCH_OUTPUTS)
         self._template_outputs = list(TEMPLATE_OUTPUTS)
+        probe(self)
 
     def template(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         return self._template.run(self._template_outputs, feeds)[0]
@@ -60,6 +61,47 @@ class OnnxBackend:
     def search(self, feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         score, size, offset = self._search.run(self._search_outputs, feeds)
         return score, size, offset
+
+
+# The probe's crops: fixed noise over the input range (a constant crop could hide a broken graph).
+_PROBE_SEED = 14
+# A score is a probability; a little rounding above 1 is not a broken model.
+_SCORE_SLACK = 1e-5
+
+
+def probe(backend: NetworkBackend) -> None:
+    """Run the network once on fixed noise crops and check its outputs against the model folder's
+    contract: the score, size and offset maps' shapes from model.json's feature_size, every value
+    finite, the score a probability in 0..1. InputError saying what is wrong otherwise; so a broken
+    model is refused when it is loaded, not at the first init_target (about 10 ms on a CPU)."""
+    bundle = backend.bundle
+    where = f"model {bundle.directory}"
+    rng = np.random.default_rng(_PROBE_SEED)
+    shapes = {**template_input_shapes(bundle.template_size), **search_input_shapes(bundle.search_size)}
+    crops = {name: rng.uniform(0.0, 255.0, shape).astype(np.float32) for name, shape in shapes.items()}
+    try:
+        features = backend.template({name: crops[name] for name in TEMPLATE_INPUTS})
+        outputs = backend.search({"template_features": features,
+                                  **{name: crops[name] for name in SEARCH_INPUTS if name in crops}})
+    except InputError:
+        raise
+    except Exception as exc:  # ONNX Runtime's own exception types are not all importable
+        text = str(exc).strip().splitlines()
+        raise InputError(f"{where}: the network fails on a test input: {text[0] if text else type(exc).__name__}") from exc
+    h, w = bundle.feature_size
+    expected = {"score": (1, 1, h, w), "size": (1, 2, h, w), "offset": (1, 2, h, w)}
+    for name, value in zip(SEARCH_OUTPUTS, outputs):
+        have = tuple(np.shape(value))
+        if have != expected[name]:
+            raise InputError(f"{where}: search output {name} has shape {list(have)}; model.json "
+                             f"(feature_size {[h, w]}) needs {list(expected[name])}")
+        if not np.all(np.isfinite(value)):
+            raise InputError(f"{where}: search output {name} holds NaN or infinity on a test input")
+    score = outputs[0]
+    low, high = float(np.min(score)), float(np.max(score))
+    if low < -_SCORE_SLACK or high > 1.0 + _SCORE_SLACK:
+        raise InputError(f"{where}: search output score spans {low:g}..{high:g} on a test input; "
+                         f"a score is a probability in 0..1")
 
 
 def _check_input_shapes(session, expected: dict[str, tuple[int, ...]]) -> None:

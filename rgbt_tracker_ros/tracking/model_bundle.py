@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.contract import MODEL_FILE
@@ -49,8 +49,13 @@ def load_bundle(model: str | Path | None = None) -> ModelBundle:
     path = Path(model).expanduser()
     if path.suffix == ".json":
         return _read(path.parent, path)
-    if not path.is_dir():
+    if path.is_file():
+        raise InputError(f"model {path} is a file, not a model folder (a folder with {MODEL_FILE} and "
+                         f"the ONNX files it names; or give the path of its {MODEL_FILE})")
+    if not path.exists():
         raise InputError(f"model folder {path} does not exist")
+    if not path.is_dir():
+        raise InputError(f"model {path} is not a folder")
     return _read(path, path / MODEL_FILE)
 
 
@@ -120,7 +125,14 @@ def _positive_float(meta: dict, key: str, where: str) -> float:
 
 
 def _model_file(directory: Path, name: str, where: str) -> Path:
-    path = directory / name
+    # A plain relative name inside the folder: model.json must not make the runtime read files
+    # elsewhere (`../../etc/passwd`, `/etc/shadow`). Symbolic links in the folder are followed, as a
+    # symlink install (colcon --symlink-install) makes them.
+    relative = PurePath(name)
+    if not name or relative.is_absolute() or ".." in relative.parts:
+        raise InputError(f"{where} names {name!r}: model files must be named by paths inside the model "
+                         f"folder (no absolute path, no '..')")
+    path = directory / relative
     if not path.is_file():
         raise InputError(f"{where} names {name}, which is missing from {directory}")
     if path.stat().st_size == 0:
