@@ -1,10 +1,12 @@
-"""sensor_msgs/Image <-> numpy (cv_bridge is not installable here), strict about what it accepts.
+"""sensor_msgs/Image and CompressedImage <-> numpy (cv_bridge is not installable here), strict about what it accepts.
 
 Each message is checked before any pixel is read: a known encoding, non-zero width and height, a
 `step` that holds a row, data exactly `step * height` bytes long, an even width for YUV 4:2:2. Every
 failure is an InputError whose message names the camera and the problem. The readers accept any
 object with the Image fields (`height`, `width`, `encoding`, `is_bigendian`, `step`, `data`), so
-this module is usable and testable without a node.
+this module is usable and testable without a node. CompressedImage (jpeg, png; the `format`
+strings of image_transport's compressed transport) is decoded by common/compressed_images.py, with
+the same results: visible uint8 RGB, thermal 2-D.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import cv2
 import numpy as np
 
+from rgbt_tracker_ros.common import compressed_images
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.preprocessing import NO_FINITE_TEMPERATURE, holds_finite_value
 
@@ -79,6 +82,41 @@ def thermal_from_msg(msg) -> np.ndarray:
     if not holds_finite_value(pixels):
         raise InputError(NO_FINITE_TEMPERATURE)
     return pixels
+
+
+def visible_from_compressed(msg) -> np.ndarray:
+    """A visible-camera CompressedImage (fields `format`, `data`) as contiguous uint8 RGB, H x W x 3."""
+    return compressed_images.decode(msg.format, msg.data, "visible")
+
+
+def thermal_from_compressed(msg) -> np.ndarray:
+    """A thermal-camera CompressedImage as a 2-D uint8 or uint16 array (png keeps 16-bit counts)."""
+    return compressed_images.decode(msg.format, msg.data, "thermal")
+
+
+TRANSPORTS = ("raw", "compressed")
+# (transport, camera) -> the message's pixels; the cameras are named as in ros/pairing.py
+CONVERTERS = {
+    ("raw", compressed_images.VISIBLE): visible_from_msg, ("raw", compressed_images.THERMAL): thermal_from_msg,
+    ("compressed", compressed_images.VISIBLE): visible_from_compressed,
+    ("compressed", compressed_images.THERMAL): thermal_from_compressed,
+}
+
+
+def compressed_to_msg(image: np.ndarray, codec: str, role: str, header=None):
+    """A sensor_msgs/CompressedImage of `image` (visible uint8 RGB or grey; thermal uint8 / uint16),
+    as image_transport's compressed publisher writes it (common/compressed_images.encode)."""
+    from sensor_msgs.msg import CompressedImage  # message class only: no node, no rclpy context needed
+
+    format_text, data = compressed_images.encode(image, codec, role)
+    msg = CompressedImage()
+    if header is not None:
+        msg.header = header
+    msg.format = format_text
+    payload = array.array("B")
+    payload.frombytes(data)
+    msg.data = payload
+    return msg
 
 
 def image_to_msg(image: np.ndarray, encoding: str | None = None, header=None):

@@ -18,6 +18,7 @@ from rclpy.parameter import Parameter
 
 from rgbt_tracker_ros.common.boxes import validate_box
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
 from rgbt_tracker_ros.ros.names import HOMOGRAPHY_PARAMETER
 from rgbt_tracker_ros.ros.pairing import PairingSettings
 from rgbt_tracker_ros.tracking.config import RANGES, TrackerConfig, provider_name
@@ -25,6 +26,7 @@ from rgbt_tracker_ros.tracking.geometry import Size
 
 _TRACKER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrackerConfig)}
 RELIABILITIES = ("best_effort", "reliable")
+TRANSPORT_PARAMETERS = {"visible": "visible.transport", "thermal": "thermal.transport"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ SPECS: tuple[Spec, ...] = (
          "reliability of the two image subscriptions: best_effort (sensor data, the default) or reliable",
          read_only=True, constraints="best_effort or reliable"),
     Spec("qos.depth", 5, "history depth of the two image subscriptions", read_only=True, low=1, high=100),
+    *(Spec(name, "raw", f"{camera} camera input: raw (sensor_msgs/Image on {camera}/image) or compressed "
+           f"(sensor_msgs/CompressedImage, jpeg or png, on {camera}/image/compressed)", read_only=True,
+           constraints="raw or compressed") for camera, name in TRANSPORT_PARAMETERS.items()),
     # --- pairing and buffering (dynamic)
     Spec("sync.slop", 0.02, "largest stamp difference (s) between a visible and a thermal frame of a pair",
          low=0.0, high=1.0),
@@ -140,6 +145,7 @@ class StartupSettings:
     reliability: str
     depth: int
     tracker: dict
+    transports: dict              # camera -> 'raw' or 'compressed'
 
     def tracker_config(self) -> TrackerConfig:
         matrix = None
@@ -197,6 +203,8 @@ def check(name: str, value: Any) -> str | None:
                 return str(exc)
     if name == "qos.reliability" and value not in RELIABILITIES:
         return f"qos.reliability must be one of {', '.join(RELIABILITIES)}, got {value!r}"
+    if name in TRANSPORT_PARAMETERS.values() and value not in TRANSPORTS:
+        return f"{name} must be one of {', '.join(TRANSPORTS)}, got {value!r}"
     return None
 
 
@@ -247,6 +255,7 @@ def settings_from(values: dict) -> tuple[StartupSettings, RuntimeSettings]:
         reliability=values["qos.reliability"],
         depth=values["qos.depth"],
         tracker={k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("tracker.")},
+        transports={camera: values[name] for camera, name in TRANSPORT_PARAMETERS.items()},
     )
     runtime = RuntimeSettings(
         pairing=PairingSettings(
