@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+import os
 import sys
 import threading
 import time
@@ -38,6 +39,7 @@ from std_srvs.srv import Trigger
 
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.ros import diagnostics, parameters
+from rgbt_tracker_ros.ros.dds_profile import apply_shipped_profile
 from rgbt_tracker_ros.ros.debug_image import render, thermal_in_visible
 from rgbt_tracker_ros.ros.image_conversion import (
     image_to_msg, ns_to_stamp, stamp_to_ns, thermal_from_msg, visible_from_msg,
@@ -328,6 +330,9 @@ SHUTDOWN_GRACE_S = 10.0  # from the end of spinning to the process's exit
 
 def main(args: list[str] | None = None) -> int:
     stop = StopSignals()  # before rclpy starts any thread: SIGINT/SIGTERM become a stop request
+    # Every way of starting the node (launch, the tracker_node executable, python -m) gets the shipped
+    # profile and keeps DDS on loopback; rcl reads these variables in rclpy.init.
+    apply_shipped_profile(os.environ)
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     try:
         node = TrackerNode()

@@ -1,9 +1,9 @@
 """ROS processes started from here: their environment, starting and stopping them, their resource use.
 
 Every process that starts rclpy (this one included, see apply_ros_environment) discovers peers on
-this machine only, in one domain, with the shipped Fast DDS profile. Children are stopped with
-SIGINT, then killed after a timeout; ProcessMeter reads a child's CPU and memory. Used by `demo`,
-`node-bench` and `play`.
+this machine only, in one domain, with the shipped Fast DDS profile (ros.dds_profile). Children are
+stopped with SIGINT, then killed after a timeout; ProcessMeter reads a child's CPU and memory. Used by
+`demo`, `node-bench` and `play`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ import tempfile
 from pathlib import Path
 
 from rgbt_tracker_ros.common.errors import JobFailed
+from rgbt_tracker_ros.ros.dds_profile import apply_shipped_profile
 from rgbt_tracker_ros.ros.names import NODE_MODULE
 
-# The Fast DDS profile shipped with the package: large shared-memory segments for camera frames and
-# UDP on loopback only.
-FASTDDS_PROFILE = Path("config") / "fastdds_shm.xml"
 # Exit codes of a child that stopped as asked: normally, or on the SIGINT stop_process sends.
 STOPPED_CLEANLY = (0, -signal.SIGINT, 128 + signal.SIGINT)
 
@@ -31,21 +29,10 @@ class NodeFailed(JobFailed):
     """The tracker node (or the player next to it) exited or never became ready: the job failed (exit 1)."""
 
 
-def fastdds_profile() -> Path | None:
-    """The shipped Fast DDS profile: from the source tree, else from the package's share directory."""
-    candidates = [Path(__file__).resolve().parents[2] / FASTDDS_PROFILE]
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        candidates.append(Path(get_package_share_directory("rgbt_tracker_ros")) / FASTDDS_PROFILE)
-    except Exception:  # no AMENT_PREFIX_PATH or not installed: the source tree is all there is
-        pass
-    return next((path for path in candidates if path.is_file()), None)
-
-
 def ros_environment(base: dict[str, str] | None = None, domain_id: int | None = None) -> dict[str, str]:
     """An environment for a process that starts rclpy: discovery on this machine only, a domain id
-    (given, inherited or random 1..100), a log folder, no RMW override, the shipped Fast DDS profile."""
+    (given, inherited or random 1..100), a log folder, no RMW override, the shipped Fast DDS profile
+    (which then does the localhost discovery itself: ros.dds_profile)."""
     env = dict(os.environ if base is None else base)
     env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     if domain_id is not None:
@@ -54,10 +41,7 @@ def ros_environment(base: dict[str, str] | None = None, domain_id: int | None = 
         env["ROS_DOMAIN_ID"] = str(random.randint(1, 100))
     env.setdefault("ROS_LOG_DIR", str(Path(tempfile.gettempdir()) / "rgbt_tracker_ros_logs"))
     env.pop("RMW_IMPLEMENTATION", None)  # rcl is linked to Fast DDS; naming another RMW aborts
-    if "FASTDDS_DEFAULT_PROFILES_FILE" not in env:
-        profile = fastdds_profile()
-        if profile is not None:
-            env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(profile)
+    apply_shipped_profile(env)
     return env
 
 

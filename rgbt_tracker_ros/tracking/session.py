@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import onnxruntime as ort
-
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.config import TrackerConfig, provider_name
+from rgbt_tracker_ros.tracking.onnx_runtime import ort
 
 log = logging.getLogger("rgbt_tracker_ros.tracking")
 

@@ -23,6 +23,7 @@ from rgbt_tracker_ros.tracking.contract import (
     IR_VERSION, MODEL_FILE, OPSET, SEARCH_FILE, SEARCH_INPUTS, SEARCH_OUTPUTS, TEMPLATE_FILE, TEMPLATE_INPUTS,
     TEMPLATE_OUTPUTS, WEIGHTS_FILE, model_metadata,
 )
+from rgbt_tracker_ros.tracking.onnx_runtime import ort
 from rgbt_tracker_ros.tracking.preprocessing import CropWindow, crop_pair, to_network_input
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,6 @@ def check_parity(model: nn.Module, model_dir: Path, inputs: list[tuple[np.ndarra
 
     Raises JobFailed when the difference exceeds tolerance.
     """
-    import onnxruntime as ort  # the check's own dependency
-
     model = model.eval().cpu()
     opts = ort.SessionOptions()
     template_sess = ort.InferenceSession(str(Path(model_dir) / TEMPLATE_FILE), opts, providers=["CPUExecutionProvider"])
