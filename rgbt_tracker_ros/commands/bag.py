@@ -1,5 +1,7 @@
 """`rgbt-tracker bag`: write a sequence (any layout the readers know, or a synthetic one) as a
-recorded ROS 2 bag: rgb8 visible, mono16 thermal, the ground truth on /groundtruth.
+recorded ROS 2 bag: rgb8 visible, mono16 thermal (with --compressed: sensor_msgs/CompressedImage,
+jpeg visible and 16-bit png thermal, on /visible/image/compressed and /thermal/image/compressed),
+the ground truth on /groundtruth.
 
 Stamps are the ones `play` gives (--rate, --thermal-offset-ms, --jitter-ms, --seed), from now or
 from --start-time. `OUT.mcap` or `OUT.db3` is a single storage file; any other name a rosbag2
@@ -49,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the jitter (default %(default)s)")
     parser.add_argument("--start-time", default=None, metavar="SEC.NSEC",
                         help="when the recording starts (default: now); fixed, the bag is the same every time")
+    parser.add_argument("--compressed", action="store_true",
+                        help="write the cameras as CompressedImage (jpeg visible, 16-bit png thermal) on "
+                             "<topic>/compressed, as image_transport's compressed transport records them")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -62,7 +67,7 @@ def _bag(args: argparse.Namespace) -> int:
     sequence = _load(args)
     with tqdm(total=len(sequence), desc=f"bag {sequence.name}", unit="frame", disable=args.no_progress) as bar:
         summary = write_sequence_bag(sequence, args.output, timing, args.storage, start_ns,
-                                     on_frame=lambda _: bar.update())
+                                     on_frame=lambda _: bar.update(), compressed=args.compressed)
     topics = ", ".join(f"{topic} ({count})" for topic, count in summary.counts.items())
     print(f"bag {summary.path} ({summary.storage}): {summary.frames} frames of {sequence.name}, "
           f"{summary.duration_s:.2f} s from {summary.first_stamp_ns / 1e9:.3f}; {topics}")

@@ -1,7 +1,7 @@
 """Publish a recorded bag's two camera topics, as the vehicle's cameras sent them: `play --bag`.
 
 Each message is published as recorded (its CDR bytes, so header stamps, frame ids and pixels are
-the recording's) on its recorded topic, at the instant its receive time falls on when the
+the recording's; a CompressedImage topic goes out compressed, as recorded) on its recorded topic, at the instant its receive time falls on when the
 recording is replayed from now, sped up or slowed down by `rate`. With `loop`, the recording
 starts over one mean frame interval after its last message; its stamps start over too, which the
 node reads as a restarted clock (docs/ros_node.md, "Pairing").
@@ -16,16 +16,16 @@ from pathlib import Path
 
 from rclpy.duration import Duration
 from rclpy.node import Node
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.data.bags.messages import IMAGE
+from rgbt_tracker_ros.data.bags.messages import COMPRESSED_IMAGE, IMAGE
 from rgbt_tracker_ros.data.bags.storage import open_bag
 from rgbt_tracker_ros.data.bags.topics import BagTopics, find_topics
 from rgbt_tracker_ros.ros_tools.player import DISCOVERY_SETTLE_S, QOS_CHOICES, PlayStats, qos_profile
 
-# The message classes a camera topic may hold, by the bag's type name (a compressed form goes here).
-_MESSAGE_CLASSES = {IMAGE: Image}
+# The message classes a camera topic may hold, by the bag's type name.
+_MESSAGE_CLASSES = {IMAGE: Image, COMPRESSED_IMAGE: CompressedImage}
 
 
 @dataclass(frozen=True)

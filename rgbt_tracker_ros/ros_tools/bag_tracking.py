@@ -1,7 +1,7 @@
 """The node's session run over a recorded bag, offline: `rgbt-tracker track --bag`.
 
 The frames go, in the order they were recorded, through the node's own pieces: the image
-conversion (ros/image_conversion.py), the pairing, the pair buffer and the session
+conversion (ros/image_conversion.py: raw Image or CompressedImage, by the topic's type), the pairing, the pair buffer and the session
 (ros/node_session.py), with the same tracker. No DDS and no waiting: each pair is tracked as soon
 as it is complete, so every pair is processed (a node drops pairs only when it falls behind), and
 the session's clock is the recording's receive time of the frame at hand.
@@ -27,14 +27,13 @@ from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.bags import messages
 from rgbt_tracker_ros.data.bags.storage import BagWriter, Topic, open_bag, read_messages
 from rgbt_tracker_ros.data.bags.topics import BagTopics, find_topics
-from rgbt_tracker_ros.ros.image_conversion import thermal_from_msg, visible_from_msg
+from rgbt_tracker_ros.ros.image_conversion import CONVERTERS
 from rgbt_tracker_ros.ros.names import NODE_NAME, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC
 from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, Output, SessionLog
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE, PairingSettings
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 Box = tuple[float, float, float, float]
-_CONVERT = {VISIBLE: visible_from_msg, THERMAL: thermal_from_msg}
 # The node's outputs as a bag holds them: the default node name at the root namespace.
 OUTPUT_TOPICS = {name: f"/{NODE_NAME}/{name}" for name in (TARGET_TOPIC, SCORE_TOPIC, STATE_TOPIC)}
 
@@ -167,7 +166,7 @@ def track_bag(contents: BagContents, tracker: RGBTTracker, settings: BagTracking
             run.frames[camera] += 1
             session.frame_received(camera)
             try:
-                image = _CONVERT[camera](message)
+                image = CONVERTERS[(messages.TRANSPORT_OF[message.__msgtype__], camera)](message)
             except InputError as exc:
                 session.reject(camera, str(exc), now)
                 continue

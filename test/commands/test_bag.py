@@ -59,6 +59,17 @@ def test_bag_of_a_synthetic_sequence_as_one_mcap_file(tmp_path, capsys):
     assert out.is_file() and len(load_sequence(out)) == 5
 
 
+def test_bag_compressed_writes_compressed_image_topics(tmp_path, folder, capsys):
+    out = tmp_path / "compressed.db3"
+    assert _bag("--from-sequence", str(folder), "--output", str(out), "--compressed") == 0
+    printed = capsys.readouterr().out
+    assert "/visible/image/compressed (24), /thermal/image/compressed (24), /groundtruth (24)" in printed
+    with open_bag(out) as reader:
+        assert {c.msgtype for c in reader.connections if "image" in c.topic} == {messages.COMPRESSED_IMAGE}
+    original, read = load_sequence(folder), load_sequence(out)
+    assert len(read) == 24 and np.array_equal(read.thermal[5], original.thermal[5])   # png: exact counts
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--synthetic", "3", "--output", "{tmp}/x.mcap", "--storage", "sqlite3"], "names a mcap file"),
     (["--synthetic", "3", "--output", "{tmp}/x", "--start-time", "yesterday"], "SEC.NSEC"),

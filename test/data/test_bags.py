@@ -12,7 +12,7 @@ from rgbt_tracker_ros.data.bags import messages
 from rgbt_tracker_ros.data.bags.sequence_bag import write_sequence_bag
 from rgbt_tracker_ros.data.bags.storage import BagWriter, Topic, open_bag, read_messages
 from rgbt_tracker_ros.data.bags.topics import (
-    GROUNDTRUTH_TOPIC, THERMAL_TOPIC, VISIBLE_TOPIC, find_topics,
+    COMPRESSED_SUFFIX, GROUNDTRUTH_TOPIC, THERMAL_TOPIC, VISIBLE_TOPIC, find_topics,
 )
 from rgbt_tracker_ros.data.camera_timing import CameraTiming, FrameClock, parse_stamp
 from rgbt_tracker_ros.data.readers import detect_layout, load_sequence, load_sequences
@@ -189,3 +189,50 @@ def test_stamps_parse():
     for bad in ("-1.5", "1.2.3", "abc", "1.1234567891"):
         with pytest.raises(InputError, match="SEC.NSEC"):
             parse_stamp(bad, "--x")
+
+
+def test_a_compressed_bag_reads_back_jpeg_visible_and_exact_16_bit_thermal(tmp_path, sequence):
+    out = tmp_path / "compressed.mcap"
+    summary = write_sequence_bag(sequence, out, TIMING, start_ns=START_NS, compressed=True)
+    compressed = {VISIBLE_TOPIC + COMPRESSED_SUFFIX: 12, THERMAL_TOPIC + COMPRESSED_SUFFIX: 12, GROUNDTRUTH_TOPIC: 12}
+    assert summary.counts == compressed
+    with open_bag(out) as reader:
+        types = {c.topic: c.msgtype for c in reader.connections}
+        formats = {t: m.format for t, _, m in read_messages(reader, list(compressed)[:2])}
+    assert types[VISIBLE_TOPIC + COMPRESSED_SUFFIX] == messages.COMPRESSED_IMAGE
+    assert formats == {VISIBLE_TOPIC + COMPRESSED_SUFFIX: "rgb8; jpeg compressed bgr8",
+                       THERMAL_TOPIC + COMPRESSED_SUFFIX: "mono16; png compressed "}
+    found = find_topics(types)
+    assert (found.visible, found.thermal) == (VISIBLE_TOPIC + COMPRESSED_SUFFIX, THERMAL_TOPIC + COMPRESSED_SUFFIX)
+
+    read, raw = load_sequence(out), load_sequence(write_sequence_bag(sequence, tmp_path / "raw.mcap", TIMING,
+                                                                      start_ns=START_NS).path)
+    assert len(read) == 12 and read.modalities == "rgbt"
+    for k in range(12):
+        assert read.thermal[k].dtype == np.uint16 and np.array_equal(read.thermal[k], raw.thermal[k])
+        got, want = read.visible[k], raw.visible[k]
+        assert got.shape == want.shape and got.dtype == np.uint8
+        assert np.abs(got.astype(int) - want).mean() < 6.0          # jpeg at quality 90
+    np.testing.assert_array_equal(read.groundtruth, raw.groundtruth)
+
+
+def test_a_compressed_bag_of_temperatures_is_refused(tmp_path):
+    temps = [np.full((12, 16), 30.0, np.float32) for _ in range(2)]
+    with pytest.raises(InputError, match="cannot be compressed"):
+        write_sequence_bag(Sequence("f", None, ArrayFrames(temps), np.full((2, 4), np.nan)), tmp_path / "f.mcap",
+                           start_ns=START_NS, compressed=True)
+    assert not (tmp_path / "f.mcap").exists()
+
+
+def test_compressed_topics_are_found_by_name_and_raw_preferred_when_both_are_there():
+    image, compressed = messages.IMAGE, messages.COMPRESSED_IMAGE
+    found = find_topics({"/camera/color/image_raw/compressed": compressed, "/flir/image_raw/compressed": compressed})
+    assert (found.visible, found.thermal) == ("/camera/color/image_raw/compressed", "/flir/image_raw/compressed")
+    both = {VISIBLE_TOPIC: image, THERMAL_TOPIC: image, VISIBLE_TOPIC + COMPRESSED_SUFFIX: compressed,
+            THERMAL_TOPIC + COMPRESSED_SUFFIX: compressed}
+    assert find_topics(both).cameras == [VISIBLE_TOPIC, THERMAL_TOPIC]
+    named = find_topics(both, visible=VISIBLE_TOPIC + COMPRESSED_SUFFIX, thermal=THERMAL_TOPIC + COMPRESSED_SUFFIX)
+    assert named.cameras == [VISIBLE_TOPIC + COMPRESSED_SUFFIX, THERMAL_TOPIC + COMPRESSED_SUFFIX]
+    with pytest.raises(InputError, match="holds tf2_msgs/msg/TFMessage, not sensor_msgs/msg/Image or "
+                                         "sensor_msgs/msg/CompressedImage"):
+        find_topics({"/tf": "tf2_msgs/msg/TFMessage", THERMAL_TOPIC: image}, visible="/tf")

@@ -1,9 +1,9 @@
 """The ROS 2 messages of a bag, as `rosbags` objects of the Kilted type store, from and to numpy.
 
-One function per message form: `raw_image` writes sensor_msgs/Image; a compressed form
-(sensor_msgs/CompressedImage) gets a function of its own beside it, and `image_array` a reader.
-`image_array` decodes what cameras and this project write (no YUV: the node's own conversion,
-ros/image_conversion.py, handles those for `track --bag`).
+One function per message form: `raw_image` writes sensor_msgs/Image, `compressed_image`
+sensor_msgs/CompressedImage (jpeg or png, as image_transport's compressed transport sends them,
+common/compressed_images.py); `image_array` reads either. It decodes what cameras and this project
+write (no YUV: the node's own conversion, ros/image_conversion.py, handles those for `track --bag`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,15 @@ import struct
 import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
+from rgbt_tracker_ros.common import compressed_images
 from rgbt_tracker_ros.common.errors import InputError
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
 IMAGE = "sensor_msgs/msg/Image"
+COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"
+IMAGE_TYPES = (IMAGE, COMPRESSED_IMAGE)
+# the transport (ros/image_conversion.TRANSPORTS) of each camera message type
+TRANSPORT_OF = {IMAGE: "raw", COMPRESSED_IMAGE: "compressed"}
 POLYGON_STAMPED = "geometry_msgs/msg/PolygonStamped"
 FLOAT32 = "std_msgs/msg/Float32"
 UINT8 = "std_msgs/msg/UInt8"
@@ -81,9 +86,19 @@ def raw_image(pixels: np.ndarray, encoding: str, stamp_ns_: int, frame_id: str):
                      data=pixels.reshape(-1).view(np.uint8))
 
 
+def compressed_image(pixels: np.ndarray, codec: str, role: str, stamp_ns_: int, frame_id: str):
+    """A sensor_msgs/CompressedImage of `pixels` (a visible or thermal frame, `role`) in `codec`."""
+    format_text, data = compressed_images.encode(pixels, codec, role)
+    return _T[COMPRESSED_IMAGE](header=header(stamp_ns_, frame_id), format=format_text,
+                                data=np.frombuffer(data, dtype=np.uint8))
+
+
 def image_array(message, colour: bool) -> np.ndarray:
-    """A sensor_msgs/Image's pixels: visible (`colour`) as uint8 RGB HxWx3 (grey as HxW), thermal
-    as a 2-D array of its own depth (colour-mapped thermal as its grey level)."""
+    """A sensor_msgs/Image's or CompressedImage's pixels: visible (`colour`) as uint8 RGB HxWx3
+    (raw grey as HxW), thermal as a 2-D array of its own depth (colour-mapped thermal as its grey level)."""
+    if message.__msgtype__ == COMPRESSED_IMAGE:
+        return compressed_images.decode(message.format, message.data,
+                                        compressed_images.VISIBLE if colour else compressed_images.THERMAL)
     encoding = str(message.encoding)
     if encoding not in _RAW_LAYOUTS:
         raise InputError(f"image encoding {encoding!r} cannot be read from a bag; known: {', '.join(_RAW_LAYOUTS)}")

@@ -5,6 +5,9 @@ Frame k's visible image is stamped `start + k / rate`, its thermal image that pl
 offset and jitter; each message is recorded (receive time) at its own stamp, as a recorder next to
 a camera driver would see it. The ground truth message of frame k carries the stamp and frame id of
 the frame the box is in (the visible one; the thermal one for a thermal-only sequence).
+Cameras are written raw (rgb8 / mono8 visible, mono16 / 32FC1 thermal) or, with `compressed`, as
+sensor_msgs/CompressedImage on `<topic>/compressed`: jpeg visible, 16-bit png thermal (float
+temperatures cannot be compressed: refused).
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ import numpy as np
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.bags import messages
 from rgbt_tracker_ros.data.bags.storage import BagWriter, Topic
-from rgbt_tracker_ros.data.bags.topics import GROUNDTRUTH_TOPIC, HOMOGRAPHY_TOPIC, THERMAL_TOPIC, VISIBLE_TOPIC
+from rgbt_tracker_ros.data.bags.topics import (
+    COMPRESSED_SUFFIX, GROUNDTRUTH_TOPIC, HOMOGRAPHY_TOPIC, THERMAL_TOPIC, VISIBLE_TOPIC,
+)
 from rgbt_tracker_ros.data.camera_images import thermal_payload, visible_payload
 from rgbt_tracker_ros.data.camera_timing import CameraTiming, FrameClock
 from rgbt_tracker_ros.data.sequence import Sequence
 
 VISIBLE_FRAME_ID = "visible_camera"
 THERMAL_FRAME_ID = "thermal_camera"
+COMPRESSED_CODECS = {"visible": "jpeg", "thermal": "png"}
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,11 @@ class BagSummary:
 
 def write_sequence_bag(sequence: Sequence, output: str | Path, timing: CameraTiming = CameraTiming(),
                        storage: str | None = None, start_ns: int | None = None,
-                       on_frame: Callable[[int], None] | None = None) -> BagSummary:
+                       on_frame: Callable[[int], None] | None = None, compressed: bool = False) -> BagSummary:
     """Write `sequence` as a new bag at `output` (module docstring). start_ns: when the recording
     starts (default: now); no stamp lies before it, so a thermal camera that runs ahead (negative
-    offset or jitter) moves the first visible stamp after it. on_frame(k) after each frame."""
+    offset or jitter) moves the first visible stamp after it. on_frame(k) after each frame;
+    compressed: CompressedImage topics (jpeg visible, png thermal) instead of Image."""
     if start_ns is None:
         start_ns = time.time_ns()
     if start_ns <= 0:
@@ -64,10 +71,11 @@ def write_sequence_bag(sequence: Sequence, output: str | Path, timing: CameraTim
 
     writer = BagWriter(output, storage)
     with writer:
-        topics = {"visible": VISIBLE_TOPIC, "thermal": THERMAL_TOPIC}
+        suffix = COMPRESSED_SUFFIX if compressed else ""
+        topics = {"visible": VISIBLE_TOPIC + suffix, "thermal": THERMAL_TOPIC + suffix}
         for camera in ("visible", "thermal"):
             if getattr(sequence, camera) is not None:
-                writer.add_topic(Topic(topics[camera], messages.IMAGE))
+                writer.add_topic(Topic(topics[camera], messages.COMPRESSED_IMAGE if compressed else messages.IMAGE))
         writer.add_topic(Topic(GROUNDTRUTH_TOPIC, messages.POLYGON_STAMPED))
         if sequence.thermal_to_visible is not None:
             writer.add_topic(Topic(HOMOGRAPHY_TOPIC, messages.FLOAT64_ARRAY))
@@ -81,7 +89,11 @@ def write_sequence_bag(sequence: Sequence, output: str | Path, timing: CameraTim
             else:
                 pixels, encoding = thermal_payload(sequence.thermal[k])
                 frame_id = THERMAL_FRAME_ID
-            writer.write(topics[camera], stamp, messages.raw_image(pixels, encoding, stamp, frame_id))
+            if compressed:
+                message = messages.compressed_image(pixels, COMPRESSED_CODECS[camera], camera, stamp, frame_id)
+            else:
+                message = messages.raw_image(pixels, encoding, stamp, frame_id)
+            writer.write(topics[camera], stamp, message)
             if camera == reference:
                 box = sequence.groundtruth[k] if k < len(sequence.groundtruth) else np.full(4, np.nan)
                 writer.write(GROUNDTRUTH_TOPIC, stamp, messages.polygon_box(box, stamp, frame_id))

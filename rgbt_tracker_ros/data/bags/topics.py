@@ -1,11 +1,12 @@
 """Which topics of a bag hold what: the two cameras, the ground truth, the thermal-to-visible matrix.
 
 A bag written by `rgbt-tracker bag` uses the names below: the node's input topics at the root
-namespace (/visible/image, /thermal/image), `/groundtruth` (geometry_msgs/PolygonStamped, the
+namespace (/visible/image, /thermal/image; with --compressed, sensor_msgs/CompressedImage on
+/visible/image/compressed and /thermal/image/compressed, image_transport's names), `/groundtruth` (geometry_msgs/PolygonStamped, the
 annotated box with the stamp of the frame it belongs to; an empty polygon marks a frame without
 annotation) and `/thermal_to_visible` (one std_msgs/Float64MultiArray, 3x3, when the sequence has
 its own registration). A recording from a robot has its drivers' names: they are named
-(--visible-topic, --thermal-topic) or found among the image topics by their names.
+(--visible-topic, --thermal-topic) or found among the image topics (raw or compressed) by their names.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import re
 from dataclasses import dataclass
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.data.bags.messages import FLOAT64_ARRAY, IMAGE, POLYGON_STAMPED
+from rgbt_tracker_ros.data.bags.messages import FLOAT64_ARRAY, IMAGE_TYPES, POLYGON_STAMPED
 
 VISIBLE_TOPIC = "/visible/image"
 THERMAL_TOPIC = "/thermal/image"
 GROUNDTRUTH_TOPIC = "/groundtruth"
 HOMOGRAPHY_TOPIC = "/thermal_to_visible"
+COMPRESSED_SUFFIX = "/compressed"   # image_transport: the compressed form of topic T is T/compressed
 
 # How drivers name their topics (realsense /camera/color/image_raw, FLIR /thermal/image_raw, ...).
 _THERMAL_WORDS = re.compile(r"therm|infrared|(^|[/_])(ir|lwir|flir|boson|lepton)([/_]|$)", re.IGNORECASE)
@@ -43,12 +45,12 @@ class BagTopics:
 def find_topics(types: dict[str, str], visible: str | None = None, thermal: str | None = None) -> BagTopics:
     """The bag's topics from {topic: message type}: the named cameras, or else its image topics by
     name (exactly as written by `bag`, or by the words drivers use); InputError when it cannot tell."""
-    images = sorted(t for t, kind in types.items() if kind == IMAGE)
+    images = sorted(t for t, kind in types.items() if kind in IMAGE_TYPES)
     for role, named in (("visible", visible), ("thermal", thermal)):
         if named is not None and named not in types:
             raise InputError(f"the bag has no topic {named}; its image topics: {', '.join(images) or 'none'}")
-        if named is not None and types[named] != IMAGE:
-            raise InputError(f"topic {named} holds {types[named]}, not {IMAGE} ({role} camera)")
+        if named is not None and types[named] not in IMAGE_TYPES:
+            raise InputError(f"topic {named} holds {types[named]}, not {' or '.join(IMAGE_TYPES)} ({role} camera)")
     if visible is None and thermal is None:
         visible, thermal = _guess(images)
     elif visible is None:
@@ -56,7 +58,7 @@ def find_topics(types: dict[str, str], visible: str | None = None, thermal: str 
     elif thermal is None:
         thermal = _guess([t for t in images if t != visible])[1]
     if visible is None and thermal is None:
-        raise InputError(f"the bag has no camera image topic ({IMAGE}); topics: "
+        raise InputError(f"the bag has no camera image topic ({' or '.join(IMAGE_TYPES)}); topics: "
                          f"{', '.join(f'{t} ({k})' for t, k in sorted(types.items())) or 'none'}")
     groundtruth = GROUNDTRUTH_TOPIC if types.get(GROUNDTRUTH_TOPIC) == POLYGON_STAMPED else None
     homography = HOMOGRAPHY_TOPIC if types.get(HOMOGRAPHY_TOPIC) == FLOAT64_ARRAY else None
@@ -65,8 +67,9 @@ def find_topics(types: dict[str, str], visible: str | None = None, thermal: str 
 
 def _guess(images: list[str]) -> tuple[str | None, str | None]:
     """(visible, thermal) among image topics, by name; an ambiguous set is an error that lists them."""
-    if set(images) >= {VISIBLE_TOPIC, THERMAL_TOPIC}:
-        return VISIBLE_TOPIC, THERMAL_TOPIC
+    for suffix in ("", COMPRESSED_SUFFIX):
+        if set(images) >= {VISIBLE_TOPIC + suffix, THERMAL_TOPIC + suffix}:
+            return VISIBLE_TOPIC + suffix, THERMAL_TOPIC + suffix
     thermal = [t for t in images if _THERMAL_WORDS.search(t)]
     visible = [t for t in images if t not in thermal and _VISIBLE_WORDS.search(t)]
     if not images:
