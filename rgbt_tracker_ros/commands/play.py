@@ -21,6 +21,7 @@ from pathlib import Path
 from rgbt_tracker_ros.commands.runner import guarded, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.camera_images import parse_size
+from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
 from rgbt_tracker_ros.ros.names import INPUT_TOPICS
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
 from rgbt_tracker_ros.ros_tools.bag_player import BagPlayer, BagPlaySettings
@@ -35,7 +36,8 @@ DEFAULT_SYNTHETIC_LENGTH = 300
 DEFAULT_RATE_HZ = 30.0
 # Options that shape a played sequence; a bag is played as recorded.
 _SEQUENCE_ONLY = {"frames": "--frames", "thermal_offset_ms": "--thermal-offset-ms", "jitter_ms": "--jitter-ms",
-                  "thermal_size": "--thermal-size", "stamp_log": "--stamp-log", "layout": "--layout"}
+                  "thermal_size": "--thermal-size", "stamp_log": "--stamp-log", "layout": "--layout",
+                  "transport": "--transport"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="uniform +-MS jitter of the thermal stamps against the visible ones (default %(default)s)")
     parser.add_argument("--thermal-size", default=None, metavar="WxH",
                         help="publish thermal frames at this resolution (prints the homography to use)")
+    parser.add_argument("--transport", choices=TRANSPORTS, default=None,
+                        help="raw: sensor_msgs/Image (default); compressed: sensor_msgs/CompressedImage on "
+                             "<topic>/compressed, jpeg visible and 16-bit png thermal (image_transport's "
+                             "compressed transport; the node's visible.transport / thermal.transport)")
     parser.add_argument("--qos", choices=QOS_CHOICES, default="sensor_data",
                         help="publisher reliability: best effort like camera drivers, or reliable (default %(default)s)")
     parser.add_argument("--depth", type=int, default=5, help="publisher queue depth (default %(default)s)")
@@ -126,7 +132,7 @@ def _play(args: argparse.Namespace) -> int:
         jitter_ms=args.jitter_ms, thermal_size=thermal_size, qos=args.qos, depth=args.depth,
         visible_topic=args.visible_topic or INPUT_TOPICS[VISIBLE], thermal_topic=args.thermal_topic or INPUT_TOPICS[THERMAL],
         seed=args.seed,
-        wait_for_subscribers_s=args.wait_for_subscribers,
+        wait_for_subscribers_s=args.wait_for_subscribers, transport=args.transport or "raw",
     )
     stop = _stop_on_signals()
     stamp_log = StampLog(args.stamp_log) if args.stamp_log is not None else None
@@ -139,8 +145,9 @@ def _play(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             total = player.total_pairs
             print(f"playing {sequence.name}: {total if total is not None else 'endless'} pairs at "
-                  f"{settings.rate_hz:g} Hz on {node.resolve_topic_name(settings.visible_topic)} and "
-                  f"{node.resolve_topic_name(settings.thermal_topic)} ({settings.qos})", file=sys.stderr)
+                  f"{settings.rate_hz:g} Hz on {node.resolve_topic_name(settings.topic(VISIBLE))} and "
+                  f"{node.resolve_topic_name(settings.topic(THERMAL))} ({settings.qos}, {settings.transport})",
+                  file=sys.stderr)
             if settings.wait_for_subscribers_s > 0 and not player.wait_for_subscribers(stop):
                 if not stop.is_set():
                     print(f"no subscriber on both topics after {settings.wait_for_subscribers_s:g} s; "

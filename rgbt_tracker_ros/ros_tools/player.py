@@ -6,7 +6,9 @@ offset and a uniform jitter of +-jitter (independent per frame; data/camera_timi
 `rgbt-tracker bag` records too), and each message is published at its own stamp's instant. Stamps
 are ROS time (system clock), as a camera driver would stamp them. Encodings (data/camera_images.py):
 visible rgb8 (mono8 for grey sequences); thermal mono16 counts (8-bit sources scaled by 257 so
-0..255 spans 0..65535), 32FC1 for float temperatures. A recorded bag is played by bag_player.py.
+0..255 spans 0..65535), 32FC1 for float temperatures. With transport 'compressed', sensor_msgs/CompressedImage
+on `<topic>/compressed` instead, as image_transport's compressed transport sends it: jpeg visible,
+16-bit png thermal (float temperatures cannot be compressed). A recorded bag is played by bag_player.py.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
 from rgbt_tracker_ros.common.errors import InputError
@@ -35,12 +37,14 @@ from rgbt_tracker_ros.data.camera_timing import CameraTiming, FrameClock
 from rgbt_tracker_ros.data.readers import load_sequence
 from rgbt_tracker_ros.data.sequence import Sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
-from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp
+from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS, compressed_to_msg, image_to_msg, ns_to_stamp
 from rgbt_tracker_ros.ros.names import INPUT_TOPICS
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
 from rgbt_tracker_ros.tracking.geometry import default_thermal_to_visible, scaling_homography
 
 QOS_CHOICES = ("sensor_data", "reliable")
+COMPRESSED_SUFFIX = "/compressed"   # image_transport's name for the compressed form of a topic
+COMPRESSED_CODECS = {VISIBLE: "jpeg", THERMAL: "png"}
 DISCOVERY_SETTLE_S = 0.3
 
 
@@ -62,9 +66,12 @@ class PlayerSettings:
     thermal_frame_id: str = "thermal_camera"
     seed: int = 0                           # of the jitter
     wait_for_subscribers_s: float = 0.0     # wait this long for a subscriber on both topics first
+    transport: str = "raw"                  # 'raw' (Image) or 'compressed' (CompressedImage on <topic>/compressed)
 
     def __post_init__(self) -> None:
         self.timing  # checks rate, offset and jitter
+        if self.transport not in TRANSPORTS:
+            raise InputError(f"transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}")
         if self.max_pairs is not None and self.max_pairs < 1:
             raise InputError(f"max_pairs must be at least 1, got {self.max_pairs}")
         if self.qos not in QOS_CHOICES:
@@ -81,6 +88,11 @@ class PlayerSettings:
     @property
     def period_s(self) -> float:
         return 1.0 / self.rate_hz
+
+    def topic(self, camera: str) -> str:
+        """The topic a camera is published on: its image topic, or that topic's compressed form."""
+        base = self.visible_topic if camera == VISIBLE else self.thermal_topic
+        return base + COMPRESSED_SUFFIX if self.transport == "compressed" else base
 
 
 @dataclass
@@ -159,7 +171,7 @@ class _Event:
     pair: int                     # running count of pairs, grows across loops
     frame: int                    # index in the sequence
     stamp_ns: int
-    message: Image = field(compare=False)
+    message: Image | CompressedImage = field(compare=False)
 
 
 class Player:
@@ -175,9 +187,14 @@ class Player:
         self.on_publish = on_publish
         self.stats = PlayStats()
         self.homography = thermal_homography(sequence, settings.thermal_size)
+        compressed = settings.transport == "compressed"
+        if compressed and thermal_payload(sequence.thermal[0])[1] == "32FC1":
+            raise InputError(f"sequence {sequence.name} has float thermal frames (temperatures): jpeg and png "
+                             "cannot carry them; play it with --transport raw")
+        kind = CompressedImage if compressed else Image
         qos = qos_profile(settings.qos, settings.depth)
-        self.visible_pub = node.create_publisher(Image, settings.visible_topic, qos)
-        self.thermal_pub = node.create_publisher(Image, settings.thermal_topic, qos)
+        self.visible_pub = node.create_publisher(kind, settings.topic(VISIBLE), qos)
+        self.thermal_pub = node.create_publisher(kind, settings.topic(THERMAL), qos)
         self._clock = FrameClock(settings.timing)
 
     @property
@@ -211,7 +228,11 @@ class Player:
             (1, "thermal", thermal_payload(thermal, s.thermal_size), s.thermal_frame_id, thermal_at),
         ):
             stamp_ns = start_ns + int(round(at * 1e9))
-            message = image_message(payload[0], payload[1], stamp_ns, frame_id)
+            if s.transport == "compressed":
+                header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id)
+                message = compressed_to_msg(payload[0], COMPRESSED_CODECS[camera], camera, header)
+            else:
+                message = image_message(payload[0], payload[1], stamp_ns, frame_id)
             events.append(_Event(start_mono + at, order, camera, pair, frame, stamp_ns, message))
         return events
 

@@ -14,11 +14,12 @@ rclpy = pytest.importorskip("rclpy")
 
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
+from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 from helpers.ros_processes import ros_test_environment, run_command  # noqa: E402
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence  # noqa: E402
 from rgbt_tracker_ros.data.writer import write_sequence_folder  # noqa: E402
+from rgbt_tracker_ros.ros.image_conversion import thermal_from_compressed, visible_from_compressed  # noqa: E402
 from rgbt_tracker_ros.ros.names import INPUT_TOPICS  # noqa: E402
 from rgbt_tracker_ros.ros_tools.player import read_stamp_log  # noqa: E402
 from rgbt_tracker_ros.ros_tools.spinning import BackgroundSpinner  # noqa: E402
@@ -27,9 +28,10 @@ pytestmark = pytest.mark.ros
 
 
 class ImageRecorder:
-    """Subscribes to both image topics (reliable, deep queue) in its own rclpy context."""
+    """Subscribes to both image topics (reliable, deep queue) in its own rclpy context; with
+    `compressed`, to their compressed forms (CompressedImage on <topic>/compressed) as well."""
 
-    def __init__(self):
+    def __init__(self, compressed: bool = False):
         self.context = rclpy.Context()
         rclpy.init(args=[], context=self.context)
         self.node = rclpy.create_node(f"player_test_{os.getpid()}", context=self.context)
@@ -37,6 +39,10 @@ class ImageRecorder:
         self.messages = {"visible": [], "thermal": []}
         for camera in self.messages:
             self.node.create_subscription(Image, INPUT_TOPICS[camera], self.messages[camera].append, qos)
+        self.compressed = {"visible": [], "thermal": []}
+        for camera in self.compressed if compressed else ():
+            self.node.create_subscription(CompressedImage, INPUT_TOPICS[camera] + "/compressed",
+                                          self.compressed[camera].append, qos)
         executor = SingleThreadedExecutor(context=self.context)
         executor.add_node(self.node)
         self.spinner = BackgroundSpinner(executor, name="player-test")
@@ -120,8 +126,34 @@ def test_player_scales_8_bit_thermal_and_applies_a_negative_offset(recorder, tmp
     np.testing.assert_allclose(offsets, -5.0, atol=1e-3)
 
 
+@pytest.mark.slow
+def test_player_compressed_publishes_jpeg_visible_and_16_bit_png_thermal(tmp_path):
+    sequence = make_sequence(3, SyntheticConfig(width=96, height=64, length=6, thermal_bits=8))
+    folder = write_sequence_folder(sequence, tmp_path / "seq")
+    recorder = ImageRecorder(compressed=True)
+    try:
+        result = play("--sequence", str(folder), "--rate", "25", "--transport", "compressed")
+        assert result.returncode == 0, result.stderr
+        assert "/visible/image/compressed and /thermal/image/compressed (reliable, compressed)" in result.stderr
+        time.sleep(0.5)
+        visible, thermal = recorder.compressed["visible"], recorder.compressed["thermal"]
+        assert len(visible) == 6 and len(thermal) == 6
+        assert not recorder.messages["visible"] and not recorder.messages["thermal"]   # nothing raw
+    finally:
+        recorder.close()
+    assert {m.format for m in visible} == {"rgb8; jpeg compressed bgr8"}
+    assert {m.format for m in thermal} == {"mono16; png compressed "}
+    for index, (v, t) in enumerate(zip(sorted(visible, key=stamp_ns), sorted(thermal, key=stamp_ns))):
+        np.testing.assert_array_equal(thermal_from_compressed(t), sequence.thermal[index].astype(np.uint16) * 257)
+        decoded = visible_from_compressed(v)
+        assert decoded.shape == (64, 96, 3) and np.abs(decoded.astype(int) - sequence.visible[index]).mean() < 8.0
+    np.testing.assert_allclose(np.diff(sorted(stamp_ns(m) for m in visible)) / 1e6, 40.0, atol=1e-3)
+
+
 def test_player_rejects_bad_input():
     result = play("--synthetic", "1", "--thermal-size", "640by512", timeout=30)
     assert result.returncode == 2 and "WIDTHxHEIGHT" in result.stderr
     result = play("--synthetic", "1", "--rate", "0", timeout=30)
     assert result.returncode == 2 and "rate must be" in result.stderr
+    result = play("--synthetic", "1", "--transport", "theora", timeout=30)
+    assert result.returncode == 2 and "invalid choice: 'theora'" in result.stderr

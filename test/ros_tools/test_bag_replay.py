@@ -18,7 +18,7 @@ rclpy = pytest.importorskip("rclpy")
 from geometry_msgs.msg import PolygonStamped  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
+from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 from sensor_msgs.srv import SetCameraInfo  # noqa: E402
 from std_msgs.msg import Float32, UInt8  # noqa: E402
 
@@ -62,6 +62,15 @@ def recorded(tmp_path_factory):
     sequence = make_sequence(1_000_000, SyntheticConfig(width=320, height=240, length=FRAMES))
     bag = tmp_path_factory.mktemp("replay") / "drive.mcap"
     write_sequence_bag(sequence, bag, CameraTiming(RATE_HZ, 4.0, 3.0, seed=2), start_ns=START_NS)
+    return bag, tuple(round(float(v), 2) for v in sequence.groundtruth[0])
+
+
+@pytest.fixture(scope="module")
+def recorded_compressed(tmp_path_factory):
+    """The same recording with compressed cameras (bag --compressed: jpeg visible, 16-bit png thermal)."""
+    sequence = make_sequence(1_000_000, SyntheticConfig(width=320, height=240, length=FRAMES))
+    bag = tmp_path_factory.mktemp("replay") / "drive_compressed.mcap"
+    write_sequence_bag(sequence, bag, CameraTiming(RATE_HZ, 4.0, 3.0, seed=2), start_ns=START_NS, compressed=True)
     return bag, tuple(round(float(v), 2) for v in sequence.groundtruth[0])
 
 
@@ -139,10 +148,30 @@ def test_play_bag_publishes_the_recording_as_recorded(recorded, listener):
     assert abs(span - (FRAMES - 1) / RATE_HZ / rate) < 0.25, span
 
 
+def test_play_bag_publishes_compressed_topics_as_recorded(recorded_compressed, listener):
+    bag, _ = recorded_compressed
+    topics = (VISIBLE_TOPIC + "/compressed", THERMAL_TOPIC + "/compressed")
+    for topic in topics:
+        listener.listen(CompressedImage, topic)
+    result = run_command("play", "--bag", str(bag), "--rate", "4", "--qos", "reliable", "--wait-for-subscribers", "20",
+                         timeout=60)
+    assert result.returncode == 0, result.stderr
+    _wait(lambda: all(len(listener.got(t)) == FRAMES for t in topics), 10, "every compressed image")
+    with open_bag(bag) as reader:
+        recorded_messages = list(read_messages(reader, list(topics)))
+    for topic in topics:
+        got = [m for _, m in listener.got(topic)]
+        want = [m for t, _, m in recorded_messages if t == topic]
+        assert [(stamp_to_ns(m.header.stamp), m.format, bytes(m.data)) for m in got] == \
+            [(messages.stamp_ns(m), m.format, m.data.tobytes()) for m in want]
+
+
 def test_play_bag_refuses_sequence_options(recorded):
     bag, _ = recorded
     result = run_command("play", "--bag", str(bag), "--jitter-ms", "3", timeout=30)
     assert result.returncode == 2 and "--jitter-ms shape a played sequence" in result.stderr
+    result = run_command("play", "--bag", str(bag), "--transport", "compressed", timeout=30)
+    assert result.returncode == 2 and "--transport shape a played sequence" in result.stderr
     result = run_command("play", "--bag", str(bag), "--visible-topic", "/nope", timeout=30)
     assert result.returncode == 2 and "the bag has no topic /nope" in result.stderr
 
