@@ -3,7 +3,9 @@
 The decisions (pairing, catch-up, the camera-return policy, coordinate frames, the service
 answers) are `ros.node_session.NodeSession`'s, which needs no rclpy; this module declares the
 parameters, turns messages into frames and `Output`s into messages, and runs the threads.
-Threads: the image callbacks (one mutually exclusive group) only convert, pair and buffer; a worker
+Threads: the image callbacks (one mutually exclusive group) only convert, pair and buffer (a
+compressed camera's callback only stores the message: a decoder thread per camera decodes the newest
+one, ros/newest_decoder.py); a worker
 thread tracks the newest pair, so no backlog builds up; the service callbacks, on the same
 single-threaded executor as the image callbacks and the diagnostics timer (see `main`), hand their
 request to a request thread (`ros.request_worker`) and await its answer, so the executor never
@@ -32,7 +34,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from rclpy.signals import SignalHandlerOptions
 from rclpy.task import Future
 from rcl_interfaces.msg import SetParametersResult
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 from sensor_msgs.srv import SetCameraInfo
 from std_msgs.msg import Float32, Header, UInt8
 from std_srvs.srv import Trigger
@@ -41,22 +43,21 @@ from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.ros import diagnostics, parameters
 from rgbt_tracker_ros.ros.dds_profile import apply_shipped_profile
 from rgbt_tracker_ros.ros.debug_image import render, thermal_in_visible
-from rgbt_tracker_ros.ros.image_conversion import (
-    image_to_msg, ns_to_stamp, stamp_to_ns, thermal_from_msg, visible_from_msg,
-)
+from rgbt_tracker_ros.ros.image_conversion import CONVERTERS, image_to_msg, ns_to_stamp, stamp_to_ns
 from rgbt_tracker_ros.ros.names import (
-    DEBUG_IMAGE_TOPIC, DIAGNOSTICS_TOPIC, INIT_TARGET_SERVICE, INPUT_TOPICS, NODE_NAME, RESET_SERVICE, SCORE_TOPIC,
-    STATE_TOPIC, TARGET_TOPIC, private,
+    COMPRESSED_SUFFIX, DEBUG_IMAGE_TOPIC, DIAGNOSTICS_TOPIC, INIT_TARGET_SERVICE, INPUT_TOPICS, NODE_NAME,
+    RESET_SERVICE, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC, private,
 )
+from rgbt_tracker_ros.ros.newest_decoder import NewestDecoder
 from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, Output, SessionLog
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE
 from rgbt_tracker_ros.ros.qos import DEBUG_QOS, OUTPUT_QOS, SERVICE_QOS
 from rgbt_tracker_ros.ros.request_worker import Request, RequestWorker
+from rgbt_tracker_ros.ros.stale_shm import NOT_INSTALLED, CleanResult, clean_stale_segments
 from rgbt_tracker_ros.ros.stop_signals import StopSignals
 from rgbt_tracker_ros.tracking.geometry import Size, mapped_extent
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
-_CONVERT = {VISIBLE: visible_from_msg, THERMAL: thermal_from_msg}
 SUPERSEDED = "superseded: a later init_target request arrived before this one was handled; that one is used"
 
 
@@ -68,6 +69,7 @@ class TrackerNode(Node):
         self._worker: threading.Thread | None = None
         self._requests: RequestWorker | None = None
         self._log_bridge = None
+        self._decoders: dict[str, NewestDecoder] = {}  # per compressed camera
         parameters.declare(self)
         self._startup, self._runtime = parameters.read(self)
         self._log_bridge = _RosLogBridge(self.get_logger())
@@ -88,11 +90,7 @@ class TrackerNode(Node):
                          else ReliabilityPolicy.BEST_EFFORT),
         )
         inputs = MutuallyExclusiveCallbackGroup()
-        self._subscriptions_by_camera = {
-            camera: self.create_subscription(Image, INPUT_TOPICS[camera], partial(self._on_image, camera),
-                                             input_qos, callback_group=inputs)
-            for camera in CAMERAS
-        }
+        self._subscriptions_by_camera = {camera: self._subscribe(camera, input_qos, inputs) for camera in CAMERAS}
         self._session = NodeSession(
             self._tracker, self, pairing=self._runtime.pairing, buffer_seconds=self._runtime.buffer_seconds,
             init_box=self._runtime.init_box, log=_RosSessionLog(self.get_logger()),
@@ -125,6 +123,8 @@ class TrackerNode(Node):
             self._requests.stop()
         if session is not None:
             session.stop()
+        for decoder in getattr(self, "_decoders", {}).values():
+            decoder.stop()
         if worker is not None and worker.is_alive():
             worker.join(timeout=5.0)
         if getattr(self, "_log_bridge", None) is not None:
@@ -133,17 +133,44 @@ class TrackerNode(Node):
 
     # ------------------------------------------------------------------ inputs
 
+    def _subscribe(self, camera: str, qos: QoSProfile, group):
+        """Image on the camera's topic; with `<camera>.transport` compressed, CompressedImage on
+        `<topic>/compressed` (image_transport's name: the remapped topic, then /compressed)."""
+        if self._startup.transports[camera] == "raw":
+            return self.create_subscription(Image, INPUT_TOPICS[camera], partial(self._on_image, camera), qos,
+                                            callback_group=group)
+        self._decoders[camera] = NewestDecoder(
+            f"rgbt_tracker_decode_{camera}", CONVERTERS[("compressed", camera)], partial(self._use_frame, camera),
+            partial(self._reject, camera), self._decoding_failed)
+        topic = self.resolve_topic_name(INPUT_TOPICS[camera]) + COMPRESSED_SUFFIX
+        return self.create_subscription(CompressedImage, topic, partial(self._on_compressed, camera), qos,
+                                        callback_group=group)
+
     def _on_image(self, camera: str, msg: Image) -> None:
         received = time.monotonic()
         self._session.frame_received(camera)
         try:
-            image = _CONVERT[camera](msg)
+            image = CONVERTERS[("raw", camera)](msg)
         except InputError as exc:
             self._session.reject(camera, str(exc), received)
             return
+        self._use_frame(camera, msg, image, received)
+
+    def _on_compressed(self, camera: str, msg: CompressedImage) -> None:
+        """Stores the message only: the camera's decoder thread decodes the newest one."""
+        self._session.frame_received(camera)
+        self._decoders[camera].put(msg, time.monotonic())
+
+    def _use_frame(self, camera: str, msg, image: np.ndarray, received: float) -> None:
         self._frame_sizes[camera] = (int(image.shape[1]), int(image.shape[0]))
         self._session.add_frame(camera, stamp_to_ns(msg.header.stamp), CameraFrame(image, msg.header.frame_id),
                                 received)
+
+    def _reject(self, camera: str, reason: str, received: float) -> None:
+        self._session.reject(camera, reason, received)
+
+    def _decoding_failed(self, exc: Exception) -> None:
+        self.get_logger().error(f"decoding a compressed image failed: {type(exc).__name__}: {exc}")
 
     # ------------------------------------------------------------------ tracking (worker thread)
 
@@ -325,6 +352,15 @@ class _RosLogBridge(logging.Handler):
             self._ros_logger.info(text)
 
 
+def _log_cleaning(cleaned: CleanResult) -> None:
+    logger = rclpy.logging.get_logger(NODE_NAME)
+    if cleaned.segments or cleaned.ports:
+        logger.info(f"removed the shared-memory files of dead Fast DDS participants: {cleaned.segments} "
+                    f"segments, {cleaned.ports} ports")
+    elif not cleaned.ran and cleaned.detail != NOT_INSTALLED:
+        logger.warning(f"fastdds shm clean failed: {cleaned.detail}")
+
+
 SHUTDOWN_GRACE_S = 10.0  # from the end of spinning to the process's exit
 
 
@@ -333,7 +369,10 @@ def main(args: list[str] | None = None) -> int:
     # Every way of starting the node (launch, the tracker_node executable, python -m) gets the shipped
     # profile and keeps DDS on loopback; rcl reads these variables in rclpy.init.
     apply_shipped_profile(os.environ)
+    # A killed predecessor (launch respawn=True) left its segments in /dev/shm; before ours exist.
+    cleaned = clean_stale_segments()
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    _log_cleaning(cleaned)
     try:
         node = TrackerNode()
     except (InputError, ParameterException) as exc:

@@ -37,6 +37,11 @@ from rgbt_tracker_ros.ros_tools.processes import NodeFailed
 from rgbt_tracker_ros.ros_tools.spinning import BackgroundSpinner
 
 
+# A request not answered within RESEND_EVERY_S is sent again while a newly started server settles.
+RESEND_EVERY_S = 0.5
+RESEND_WINDOW_S = 5.0
+
+
 @dataclass(frozen=True)
 class TargetRecord:
     """One `~/target` message as received here."""
@@ -167,15 +172,52 @@ class TrackerClient:
     def reset(self, timeout_s: float = 5.0) -> tuple[bool, str]:
         return self._call(self.reset_client, Trigger.Request(), timeout_s)
 
-    @staticmethod
-    def _call(client, request, timeout_s: float) -> tuple[bool, str]:
+    def _servers(self) -> frozenset[bytes]:
+        """The endpoints publishing the node's ~/state: a new one means a node (re)started."""
+        return frozenset(bytes(info.endpoint_gid) for info in self.node.get_publishers_info_by_topic(self.topics.state))
+
+    def _call(self, client, request, timeout_s: float) -> tuple[bool, str]:
+        """Send `request`; its answer, or (False, 'no answer ...') after timeout_s.
+
+        A node killed and respawned (launch respawn=True) stays in the graph for its lease (Fast DDS:
+        20 s), so the service looks ready and a request sent then may reach only the dead server.
+        When a server appears that was not there when the request went out, the request is sent
+        again (every RESEND_EVERY_S for RESEND_WINDOW_S, until its endpoints have matched ours);
+        the first answer is taken. Both requests are safe to repeat (init_target: the same box and
+        stamp again, the earlier one answered 'superseded'; reset).
+        """
         done = threading.Event()
-        future = client.call_async(request)
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(timeout_s):
-            client.remove_pending_request(future)
-            return False, f"no answer from {client.srv_name} within {timeout_s:g} s"
-        response = future.result()
+        deadline = time.monotonic() + timeout_s
+        futures = []
+
+        def send() -> None:
+            future = client.call_async(request)
+            future.add_done_callback(lambda _: done.set())
+            futures.append(future)
+
+        known = self._servers()
+        resend_until = 0.0
+        send()
+        while True:
+            now = time.monotonic()
+            if done.wait(max(0.0, min(RESEND_EVERY_S, deadline - now))):
+                break
+            now = time.monotonic()
+            if now >= deadline:
+                for future in futures:
+                    client.remove_pending_request(future)
+                return False, f"no answer from {client.srv_name} within {timeout_s:g} s"
+            current = self._servers()
+            if current - known:
+                resend_until = now + RESEND_WINDOW_S
+            known = current
+            if now < resend_until:
+                send()
+        answered = next(f for f in futures if f.done())
+        for future in futures:
+            if future is not answered and not future.done():
+                client.remove_pending_request(future)
+        response = answered.result()
         return bool(response.success), str(response.status_message if hasattr(response, "status_message")
                                             else response.message)
 
