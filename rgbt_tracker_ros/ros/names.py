@@ -4,6 +4,7 @@ that drive it (ros_tools/), by `register` and by the launch file."""
 
 from __future__ import annotations
 
+from rgbt_tracker_ros.common.compressed_images import COMPRESSED_SUFFIX  # noqa: F401 (one of the node's names)
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
 
 NODE_NAME = "rgbt_tracker"
@@ -12,10 +13,13 @@ NODE_MODULE = "rgbt_tracker_ros.ros.tracker_node"
 
 # Inputs: relative names, placed by the namespace and remapping.
 INPUT_TOPICS = {VISIBLE: "visible/image", THERMAL: "thermal/image"}
+# A compressed camera (parameter <camera>.transport) is read from INPUT_TOPICS[camera] + COMPRESSED_SUFFIX.
 # Outputs and services, relative to the node: ~/NAME is /<namespace>/<node>/NAME.
 TARGET_TOPIC = "target"
 SCORE_TOPIC = "score"
 STATE_TOPIC = "state"
+# Box, score and state of a frame in one stamped message (diagnostic_msgs/DiagnosticArray, ros/result_message.py).
+RESULT_TOPIC = "result"
 DEBUG_IMAGE_TOPIC = "debug_image"
 INIT_TARGET_SERVICE = "init_target"
 RESET_SERVICE = "reset"

@@ -46,13 +46,14 @@ from rgbt_tracker_ros.ros.debug_image import render, thermal_in_visible
 from rgbt_tracker_ros.ros.image_conversion import CONVERTERS, image_to_msg, ns_to_stamp, stamp_to_ns
 from rgbt_tracker_ros.ros.names import (
     COMPRESSED_SUFFIX, DEBUG_IMAGE_TOPIC, DIAGNOSTICS_TOPIC, INIT_TARGET_SERVICE, INPUT_TOPICS, NODE_NAME,
-    RESET_SERVICE, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC, private,
+    RESET_SERVICE, RESULT_TOPIC, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC, private,
 )
 from rgbt_tracker_ros.ros.newest_decoder import NewestDecoder
 from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, Output, SessionLog
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE
 from rgbt_tracker_ros.ros.qos import DEBUG_QOS, OUTPUT_QOS, SERVICE_QOS
 from rgbt_tracker_ros.ros.request_worker import Request, RequestWorker
+from rgbt_tracker_ros.ros.result_message import result_message
 from rgbt_tracker_ros.ros.stale_shm import NOT_INSTALLED, CleanResult, clean_stale_segments
 from rgbt_tracker_ros.ros.stop_signals import StopSignals
 from rgbt_tracker_ros.tracking.geometry import Size, mapped_extent
@@ -81,6 +82,8 @@ class TrackerNode(Node):
         self._target_pub = self.create_publisher(PolygonStamped, private(TARGET_TOPIC), OUTPUT_QOS)
         self._score_pub = self.create_publisher(Float32, private(SCORE_TOPIC), OUTPUT_QOS)
         self._state_pub = self.create_publisher(UInt8, private(STATE_TOPIC), OUTPUT_QOS)
+        self._result_pub = self.create_publisher(DiagnosticArray, private(RESULT_TOPIC), OUTPUT_QOS)
+        self._status_prefix = self.get_fully_qualified_name().lstrip("/")  # e.g. "drone1/rgbt_tracker"
         self._debug_pub = self.create_publisher(Image, private(DEBUG_IMAGE_TOPIC), DEBUG_QOS)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, OUTPUT_QOS)
 
@@ -192,8 +195,10 @@ class TrackerNode(Node):
         # score and state first: a controller that reacts to ~/target has them already.
         self._score_pub.publish(Float32(data=output.score))
         self._state_pub.publish(UInt8(data=output.code))
-        target = PolygonStamped(header=_header(output))
         box = output.target_box
+        self._result_pub.publish(result_message(output.stamp_ns, output.frame_id, box, output.score, output.code,
+                                                self._status_prefix))
+        target = PolygonStamped(header=_header(output))
         if box is not None:
             x, y, w, h = (float(v) for v in box)
             target.polygon.points = [Point32(x=x, y=y), Point32(x=x + w, y=y),
@@ -225,7 +230,7 @@ class TrackerNode(Node):
         health.topics = {c: s.topic_name for c, s in self._subscriptions_by_camera.items()}
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
-        name = f"{self.get_fully_qualified_name().lstrip('/')}: tracker"  # e.g. "drone1/rgbt_tracker: tracker"
+        name = f"{self._status_prefix}: tracker"  # e.g. "drone1/rgbt_tracker: tracker"
         array.status = [diagnostics.to_status(health, name, self._tracker.provider)]
         self._diagnostics_pub.publish(array)
 
