@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from rgbt_tracker_ros.commands.runner import guarded, standalone_main
+from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
 from rgbt_tracker_ros.ros.names import NODE_MODULE, NODE_NAME
 from rgbt_tracker_ros.ros_tools.demo import DEMO_SEED, Demo, DemoSettings
 from rgbt_tracker_ros.ros_tools.player import QOS_CHOICES, parse_size
@@ -37,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jitter-ms", type=float, default=0.0, metavar="MS", help="(default %(default)s)")
     parser.add_argument("--qos", choices=QOS_CHOICES, default="sensor_data",
                         help="image publishers' reliability (default %(default)s)")
+    parser.add_argument("--transport", choices=TRANSPORTS, default="raw",
+                        help="camera messages: raw Image, or compressed (CompressedImage: jpeg visible, 16-bit png "
+                             "thermal; the node subscribes to <topic>/compressed) (default %(default)s)")
     parser.add_argument("--output-dir", type=Path, default=Path("outputs/demo"), help="(default %(default)s)")
     parser.add_argument("--no-video", action="store_true", help="skip the video and the image strip")
     parser.add_argument("--node-command", default=None, metavar="CMD",
@@ -58,6 +62,7 @@ def _demo(args: argparse.Namespace) -> int:
         thermal_offset_ms=args.thermal_offset_ms, jitter_ms=args.jitter_ms, qos=args.qos,
         output_dir=args.output_dir, node_name=args.node_name, node_command=args.node_command,
         ros_args=tuple(args.ros_arg), startup_timeout_s=args.startup_timeout, video=not args.no_video,
+        transport=args.transport,
     )
     demo = Demo(settings)
     outcome = demo.run()

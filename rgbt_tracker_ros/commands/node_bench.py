@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rgbt_tracker_ros.commands.runner import guarded, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
 from rgbt_tracker_ros.ros.names import NODE_MODULE, NODE_NAME
 from rgbt_tracker_ros.ros_tools.node_bench import BenchSettings, run_bench
 from rgbt_tracker_ros.ros_tools.player import QOS_CHOICES
@@ -30,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--qos", choices=QOS_CHOICES, default="sensor_data",
                         help="reliability of the image publishers (default %(default)s)")
+    parser.add_argument("--transport", choices=TRANSPORTS, default="raw",
+                        help="camera messages: raw Image, or compressed (CompressedImage: jpeg visible, 16-bit png "
+                             "thermal, decoded by the node; latency includes the decode) (default %(default)s)")
     parser.add_argument("--find-ceiling", action="store_true",
                         help="step the rate up from --rate and report the highest with every pair processed")
     parser.add_argument("--ceiling-step", type=float, default=1.25, metavar="FACTOR",
@@ -62,7 +66,8 @@ def _node_bench(args: argparse.Namespace) -> int:
         raise InputError(f"--ceiling-step must exceed 1, got {args.ceiling_step}")
     settings = BenchSettings(rate_hz=args.rate, seconds=args.seconds, warmup_s=args.warmup, qos=args.qos,
                              node_name=args.node_name, node_command=args.node_command,
-                             ros_args=tuple(ros_args), startup_timeout_s=args.startup_timeout)
+                             ros_args=tuple(ros_args), startup_timeout_s=args.startup_timeout,
+                             transport=args.transport)
     report = run_bench(settings, args.find_ceiling, args.ceiling_step, args.ceiling_max,
                        args.ceiling_seconds, args.node_log)
     if args.json:

@@ -30,10 +30,11 @@ from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.readers import load_sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
 from rgbt_tracker_ros.data.writer import format_box
+from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
 from rgbt_tracker_ros.ros.names import HOMOGRAPHY_PARAMETER, NODE_NAME
 from rgbt_tracker_ros.ros_tools.demo_scoring import DemoOutcome, score_records
 from rgbt_tracker_ros.ros_tools.demo_video import write_video_and_strip
-from rgbt_tracker_ros.ros_tools.player import read_stamp_log, thermal_homography
+from rgbt_tracker_ros.ros_tools.player import read_stamp_log, thermal_homography, transport_arguments
 from rgbt_tracker_ros.ros_tools.processes import (
     STOPPED_CLEANLY, NodeFailed, apply_ros_environment, cli_command, log_tail, node_command, start_process,
     stop_process,
@@ -64,8 +65,11 @@ class DemoSettings:
     ros_args: tuple[str, ...] = ()
     startup_timeout_s: float = 60.0
     video: bool = True
+    transport: str = "raw"                   # both cameras: raw Image or CompressedImage (jpeg / 16-bit png)
 
     def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise InputError(f"--transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}")
         if not 0.1 <= self.seconds <= 3600:
             raise InputError(f"--seconds must be in [0.1, 3600], got {self.seconds}")
         if not 1.0 <= self.rate_hz <= 240.0:
@@ -112,7 +116,7 @@ class Demo:
         return cli_command(
             "play", *source, "--rate", f"{s.rate_hz:g}", "--frames", str(self.frames), "--qos", s.qos,
             "--thermal-offset-ms", f"{s.thermal_offset_ms:g}", "--jitter-ms", f"{s.jitter_ms:g}",
-            "--wait-for-subscribers", "20", "--stamp-log", str(self.stamp_log),
+            "--wait-for-subscribers", "20", "--stamp-log", str(self.stamp_log), "--transport", s.transport,
         )
 
     def run(self) -> DemoOutcome:
@@ -120,7 +124,8 @@ class Demo:
         self.out.mkdir(parents=True, exist_ok=True)
         self.stamp_log.unlink(missing_ok=True)
         apply_ros_environment()
-        ros_args = ["-p", f"{HOMOGRAPHY_PARAMETER}:={format_matrix(self.homography())}", *s.ros_args]
+        ros_args = ["-p", f"{HOMOGRAPHY_PARAMETER}:={format_matrix(self.homography())}",
+                    *transport_arguments(s.transport), *s.ros_args]
         node_log = self.out / "node.log"
         print(f"demo: {self.sequence.name}, {self.frames} frames at {s.rate_hz:g} Hz; ROS domain "
               f"{os.environ['ROS_DOMAIN_ID']}, localhost only; logs in {self.out}", file=sys.stderr)

@@ -27,8 +27,9 @@ import rclpy
 
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
+from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
 from rgbt_tracker_ros.ros.names import NODE_NAME
-from rgbt_tracker_ros.ros_tools.player import Player, PlayerSettings
+from rgbt_tracker_ros.ros_tools.player import Player, PlayerSettings, transport_arguments
 from rgbt_tracker_ros.ros_tools.processes import (
     STOPPED_CLEANLY, NodeFailed, ProcessMeter, apply_ros_environment, log_tail, node_command, start_process,
     stop_process,
@@ -53,8 +54,11 @@ class BenchSettings:
     ros_args: tuple[str, ...] = ()
     startup_timeout_s: float = 60.0
     seed: int = BENCH_SEED
+    transport: str = "raw"                   # both cameras: raw Image or CompressedImage (jpeg / 16-bit png)
 
     def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise InputError(f"--transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}")
         if not 1.0 <= self.rate_hz <= 1000.0:
             raise InputError(f"--rate must be in [1, 1000] Hz, got {self.rate_hz}")
         if not 0.5 <= self.seconds <= 3600.0:
@@ -84,6 +88,7 @@ class BenchResult:
     latency_ms_max: float = math.nan
     player_late_messages: int = 0
     load_average_1min: float | None = None
+    transport: str = "raw"
 
     def as_json(self) -> dict:
         return {k: _json_number(v) for k, v in asdict(self).items()}
@@ -126,7 +131,8 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
     """One run at rate_hz: play, initialise, warm up, measure `seconds`, stop the player."""
     published = _Published()
     player = Player(bench_node, sequence, PlayerSettings(rate_hz=rate_hz, loop=True, qos=settings.qos,
-                                                         wait_for_subscribers_s=10.0), on_publish=published)
+                                                         wait_for_subscribers_s=10.0, transport=settings.transport),
+                    on_publish=published)
     stop = threading.Event()
     play_thread = threading.Thread(target=player.play, args=(stop,), name="player", daemon=True)
     try:
@@ -180,6 +186,7 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
         latency_ms_max=max(latencies) if latencies else math.nan,
         player_late_messages=player.stats.late_messages,
         load_average_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        transport=settings.transport,
     )
 
 
@@ -214,7 +221,8 @@ def _sleep_until(stamp_ns: int, node_process) -> None:
 def describe(result: BenchResult) -> str:
     load = f", load average {result.load_average_1min:.1f}" if result.load_average_1min is not None else ""
     return (
-        f"{result.rate_hz:g} Hz for {result.seconds:g} s: {result.processed_pairs}/{result.offered_pairs} pairs "
+        f"{result.rate_hz:g} Hz ({result.transport}) for {result.seconds:g} s: "
+        f"{result.processed_pairs}/{result.offered_pairs} pairs "
         f"processed ({result.processed_hz:.1f} of {result.offered_hz:.1f} Hz), {result.dropped_pairs} dropped\n"
         f"  latency visible stamp -> ~/target: p50 {result.latency_ms_p50:.1f} ms, p95 {result.latency_ms_p95:.1f} ms, "
         f"p99 {result.latency_ms_p99:.1f} ms, max {result.latency_ms_max:.1f} ms\n"
@@ -239,7 +247,8 @@ def run_bench(settings: BenchSettings, find_ceiling: bool = False, ceiling_step:
     """Start the node, measure, stop it. The report: one BenchResult's fields, or the ceiling search."""
     apply_ros_environment()
     node_log = node_log or Path(tempfile.mkstemp(prefix="node_bench_", suffix=".log")[1])
-    process = start_process(node_command(settings.node_command, list(settings.ros_args)), node_log)
+    ros_args = [*transport_arguments(settings.transport), *settings.ros_args]
+    process = start_process(node_command(settings.node_command, ros_args), node_log)
     print(f"node-bench: tracker node pid {process.pid}, domain {os.environ['ROS_DOMAIN_ID']}, log {node_log}",
           file=sys.stderr)
     try:

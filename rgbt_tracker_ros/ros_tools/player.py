@@ -17,6 +17,7 @@ import contextlib
 import heapq
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -38,13 +39,16 @@ from rgbt_tracker_ros.data.readers import load_sequence
 from rgbt_tracker_ros.data.sequence import Sequence
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
 from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS, compressed_to_msg, image_to_msg, ns_to_stamp
-from rgbt_tracker_ros.ros.names import INPUT_TOPICS
+from rgbt_tracker_ros.ros.names import COMPRESSED_SUFFIX, INPUT_TOPICS
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
+from rgbt_tracker_ros.ros.parameters import TRANSPORT_PARAMETERS
 from rgbt_tracker_ros.tracking.geometry import default_thermal_to_visible, scaling_homography
 
 QOS_CHOICES = ("sensor_data", "reliable")
-COMPRESSED_SUFFIX = "/compressed"   # image_transport's name for the compressed form of a topic
 COMPRESSED_CODECS = {VISIBLE: "jpeg", THERMAL: "png"}
+# Compressed frames are encoded on a thread of their own this many frame periods ahead of their
+# time (a 640x512 16-bit png takes 13 ms or more): the publishing loop never waits for an encoder.
+ENCODE_AHEAD_PERIODS = 4
 DISCOVERY_SETTLE_S = 0.3
 
 
@@ -109,6 +113,11 @@ def qos_profile(name: str, depth: int) -> QoSProfile:
                       durability=DurabilityPolicy.VOLATILE)
 
 
+def transport_arguments(transport: str) -> list[str]:
+    """The node's --ros-args items that make it read both cameras as the player publishes them."""
+    return [item for name in TRANSPORT_PARAMETERS.values() for item in ("-p", f"{name}:={transport}")]
+
+
 def thermal_homography(sequence: Sequence, thermal_size: tuple[int, int] | None) -> np.ndarray:
     """Thermal-to-visible homography of the frames as played (after resizing to thermal_size)."""
     visible, thermal = sequence.frame(0)
@@ -171,7 +180,7 @@ class _Event:
     pair: int                     # running count of pairs, grows across loops
     frame: int                    # index in the sequence
     stamp_ns: int
-    message: Image | CompressedImage = field(compare=False)
+    message: Image | Future = field(compare=False)   # Future: a CompressedImage being encoded
 
 
 class Player:
@@ -195,6 +204,7 @@ class Player:
         qos = qos_profile(settings.qos, settings.depth)
         self.visible_pub = node.create_publisher(kind, settings.topic(VISIBLE), qos)
         self.thermal_pub = node.create_publisher(kind, settings.topic(THERMAL), qos)
+        self._encoder = ThreadPoolExecutor(1, thread_name_prefix="player-encoder") if compressed else None
         self._clock = FrameClock(settings.timing)
 
     @property
@@ -228,9 +238,10 @@ class Player:
             (1, "thermal", thermal_payload(thermal, s.thermal_size), s.thermal_frame_id, thermal_at),
         ):
             stamp_ns = start_ns + int(round(at * 1e9))
-            if s.transport == "compressed":
+            if self._encoder is not None:
                 header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id)
-                message = compressed_to_msg(payload[0], COMPRESSED_CODECS[camera], camera, header)
+                message = self._encoder.submit(compressed_to_msg, payload[0], COMPRESSED_CODECS[camera], camera,
+                                               header)
             else:
                 message = image_message(payload[0], payload[1], stamp_ns, frame_id)
             events.append(_Event(start_mono + at, order, camera, pair, frame, stamp_ns, message))
@@ -242,7 +253,8 @@ class Player:
         stop = stop or threading.Event()
         # Frames are rendered once their capture instant is this close, so earlier thermal events
         # (negative offset or jitter) are in the queue in time.
-        lookahead = abs(s.thermal_offset_ms) / 1e3 + s.jitter_ms / 1e3 + s.period_s
+        lookahead = abs(s.thermal_offset_ms) / 1e3 + s.jitter_ms / 1e3 + s.period_s * (
+            ENCODE_AHEAD_PERIODS if self._encoder is not None else 1)
         start_mono = time.monotonic() + 0.05
         start_ns = self.node.get_clock().now().nanoseconds + 50_000_000
         # The first stamp may not lie before start_mono: shift everything if the thermal camera runs ahead.
@@ -265,7 +277,8 @@ class Player:
             if delay > 0 and stop.wait(delay):
                 break
             heapq.heappop(queue)
-            (self.visible_pub if event.camera == "visible" else self.thermal_pub).publish(event.message)
+            message = event.message.result() if isinstance(event.message, Future) else event.message
+            (self.visible_pub if event.camera == "visible" else self.thermal_pub).publish(message)
             self._count(event, published_by_pair)
         return self.stats
 
@@ -277,6 +290,8 @@ class Player:
         """Remove the publishers from the node (the node stays)."""
         self.node.destroy_publisher(self.visible_pub)
         self.node.destroy_publisher(self.thermal_pub)
+        if self._encoder is not None:
+            self._encoder.shutdown(wait=True, cancel_futures=True)
 
     def _count(self, event: _Event, published_by_pair: dict[int, int]) -> None:
         lateness = time.monotonic() - event.due

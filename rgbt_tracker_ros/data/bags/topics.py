@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rgbt_tracker_ros.common.compressed_images import COMPRESSED_SUFFIX
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.bags.messages import FLOAT64_ARRAY, IMAGE_TYPES, POLYGON_STAMPED
 
@@ -21,7 +22,6 @@ VISIBLE_TOPIC = "/visible/image"
 THERMAL_TOPIC = "/thermal/image"
 GROUNDTRUTH_TOPIC = "/groundtruth"
 HOMOGRAPHY_TOPIC = "/thermal_to_visible"
-COMPRESSED_SUFFIX = "/compressed"   # image_transport: the compressed form of topic T is T/compressed
 
 # How drivers name their topics (realsense /camera/color/image_raw, FLIR /thermal/image_raw, ...).
 _THERMAL_WORDS = re.compile(r"therm|infrared|(^|[/_])(ir|lwir|flir|boson|lepton)([/_]|$)", re.IGNORECASE)
