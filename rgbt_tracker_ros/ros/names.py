@@ -22,6 +22,8 @@ STATE_TOPIC = "state"
 RESULT_TOPIC = "result"
 DEBUG_IMAGE_TOPIC = "debug_image"
 INIT_TARGET_SERVICE = "init_target"
+# A target handed over by a detector or ground station (geometry_msgs/PolygonStamped, ros/init_box_topic.py).
+INIT_BOX_TOPIC = "init_box"
 RESET_SERVICE = "reset"
 DIAGNOSTICS_TOPIC = "/diagnostics"
 

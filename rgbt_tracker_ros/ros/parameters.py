@@ -107,6 +107,9 @@ SPECS: tuple[Spec, ...] = (
          type_=ParameterType.PARAMETER_DOUBLE_ARRAY,
          constraints="empty, or 4 finite numbers: w and h at least tracker.min_box and at most the image's, "
                      "the box overlapping the last frame"),
+    Spec("init_box_topic.only_when_lost", False,
+         "~/init_box re-initialises only while no target is followed (idle or lost): a detector's stream "
+         "hands over a target, then the tracker follows it; false: every ~/init_box message re-initialises"),
     # --- outputs (dynamic)
     Spec("debug_image.max_rate", 5.0, "most ~/debug_image frames per second (0: none); rendered only "
          "while subscribed", low=0.0, high=60.0),
@@ -163,6 +166,7 @@ class RuntimeSettings:
     pairing: PairingSettings
     buffer_seconds: float
     init_box: tuple[float, float, float, float] | None
+    init_box_only_when_lost: bool
     debug_max_rate: float
     latency_warn_ms: float
 
@@ -266,6 +270,7 @@ def settings_from(values: dict) -> tuple[StartupSettings, RuntimeSettings]:
         ),
         buffer_seconds=values["buffer_seconds"],
         init_box=tuple(float(v) for v in box) if box is not None and len(box) else None,
+        init_box_only_when_lost=values["init_box_topic.only_when_lost"],
         debug_max_rate=values["debug_image.max_rate"],
         latency_warn_ms=values["diagnostics.latency_warn_ms"],
     )

@@ -24,7 +24,7 @@ from functools import partial
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point32, PolygonStamped
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.exceptions import ParameterException
@@ -44,14 +44,15 @@ from rgbt_tracker_ros.ros import diagnostics, parameters
 from rgbt_tracker_ros.ros.dds_profile import apply_shipped_profile
 from rgbt_tracker_ros.ros.debug_image import render, thermal_in_visible
 from rgbt_tracker_ros.ros.image_conversion import CONVERTERS, image_to_msg, ns_to_stamp, stamp_to_ns
+from rgbt_tracker_ros.ros.init_box_topic import InitBoxReport, box_from_corners, ignored_while_followed
 from rgbt_tracker_ros.ros.names import (
-    COMPRESSED_SUFFIX, DEBUG_IMAGE_TOPIC, DIAGNOSTICS_TOPIC, INIT_TARGET_SERVICE, INPUT_TOPICS, NODE_NAME,
-    RESET_SERVICE, RESULT_TOPIC, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC, private,
+    COMPRESSED_SUFFIX, DEBUG_IMAGE_TOPIC, DIAGNOSTICS_TOPIC, INIT_BOX_TOPIC, INIT_TARGET_SERVICE, INPUT_TOPICS,
+    NODE_NAME, RESET_SERVICE, RESULT_TOPIC, SCORE_TOPIC, STATE_TOPIC, TARGET_TOPIC, private,
 )
 from rgbt_tracker_ros.ros.newest_decoder import NewestDecoder
 from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, Output, SessionLog
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE
-from rgbt_tracker_ros.ros.qos import DEBUG_QOS, OUTPUT_QOS, SERVICE_QOS
+from rgbt_tracker_ros.ros.qos import DEBUG_QOS, INIT_BOX_QOS, OUTPUT_QOS, SERVICE_QOS
 from rgbt_tracker_ros.ros.request_worker import Request, RequestWorker
 from rgbt_tracker_ros.ros.result_message import result_message
 from rgbt_tracker_ros.ros.stale_shm import NOT_INSTALLED, CleanResult, clean_stale_segments
@@ -107,6 +108,10 @@ class TrackerNode(Node):
                             qos_profile=SERVICE_QOS, callback_group=services)
         self.create_service(Trigger, private(RESET_SERVICE), self._on_reset, qos_profile=SERVICE_QOS,
                             callback_group=services)
+        self._init_box_report = InitBoxReport()
+        self._last_code = 0  # the ~/state byte last published (~/init_box only_when_lost reads it)
+        self.create_subscription(PolygonStamped, private(INIT_BOX_TOPIC), self._on_init_box, INIT_BOX_QOS,
+                                 callback_group=services)
         self.create_timer(1.0, self._publish_diagnostics, callback_group=MutuallyExclusiveCallbackGroup())
         self.add_on_set_parameters_callback(self._validate_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
@@ -195,6 +200,7 @@ class TrackerNode(Node):
         # score and state first: a controller that reacts to ~/target has them already.
         self._score_pub.publish(Float32(data=output.score))
         self._state_pub.publish(UInt8(data=output.code))
+        self._last_code = output.code
         box = output.target_box
         self._result_pub.publish(result_message(output.stamp_ns, output.frame_id, box, output.score, output.code,
                                                 self._status_prefix))
@@ -231,8 +237,18 @@ class TrackerNode(Node):
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
         name = f"{self._status_prefix}: tracker"  # e.g. "drone1/rgbt_tracker: tracker"
-        array.status = [diagnostics.to_status(health, name, self._tracker.provider)]
+        status = diagnostics.to_status(health, name, self._tracker.provider)
+        self._add_init_box_report(status, time.monotonic())
+        array.status = [status]
         self._diagnostics_pub.publish(array)
+
+    def _add_init_box_report(self, status: DiagnosticStatus, now: float) -> None:
+        """The ~/init_box counts, and a recent refusal as a warning (a topic has no response)."""
+        status.values.extend(KeyValue(key=k, value=v) for k, v in self._init_box_report.values(now))
+        refusal = self._init_box_report.recent_refusal(now)
+        if refusal:
+            status.level = max(status.level, DiagnosticStatus.WARN)
+            status.message = f"{status.message}; ~/init_box refused: {refusal}"
 
     # ------------------------------------------------------------------ services
 
@@ -258,6 +274,39 @@ class TrackerNode(Node):
         response.message = str(answer) if response.success else f"failed: {type(answer).__name__}: {answer}"
         self.get_logger().info(f"reset: {response.message}")
         return response
+
+    # ------------------------------------------------------------------ ~/init_box (ros/init_box_topic.py)
+
+    def _on_init_box(self, msg: PolygonStamped) -> None:
+        """Executor thread: read the box, hand it to the request thread (a newer box supersedes it)."""
+        self._init_box_report.count("received")
+        try:
+            box = box_from_corners(msg.polygon.points)
+        except InputError as exc:
+            self._refuse_init_box([(p.x, p.y) for p in msg.polygon.points], str(exc))
+            return
+        self._requests.submit(Request(partial(self._init_from_box, box, stamp_to_ns(msg.header.stamp)),
+                                      key=INIT_BOX_TOPIC, superseded=partial(self._init_box_report.count, "superseded")))
+
+    def _init_from_box(self, box, stamp_ns: int) -> None:
+        """Request thread: the init_target service's checks and catch-up, for a box from the topic."""
+        if ignored_while_followed(self._last_code, self._runtime.init_box_only_when_lost):
+            self._init_box_report.count("ignored")
+            return
+        reason = parameters.init_box_problem(box, self._box_frame_size(), self._tracker.config.min_box)
+        if reason is not None:
+            self._refuse_init_box(list(box), reason)
+            return
+        ok, message = self._session.init_target(box, stamp_ns)
+        if not ok:
+            self._refuse_init_box(list(box), message)
+            return
+        self._init_box_report.count("used")
+        self.get_logger().info(f"~/init_box {[round(v, 1) for v in box]}: {message}")
+
+    def _refuse_init_box(self, box, reason: str) -> None:
+        self._init_box_report.refused(reason, time.monotonic())
+        self.get_logger().warning(f"~/init_box {box} refused: {reason}")
 
     def _request(self, run, key: str | None = None, superseded=None) -> Future:
         """`run` on the request thread; a future the service coroutine awaits (the executor thread goes

@@ -120,6 +120,7 @@ class LiveClient:
         self.init_client = self.node.create_client(SetCameraInfo, f"{prefix}/init_target", qos_profile=SERVICE_QOS)
         self.reset_client = self.node.create_client(Trigger, f"{prefix}/reset", qos_profile=SERVICE_QOS)
         self.sent: deque = deque(maxlen=400)        # stamps of the visible frames sent
+        self.frame_at: dict[int, int] = {}           # visible stamp -> frame index (box_at(index) is its truth)
         self.frame_index = 0
         self.publishing = True
         self.rate = rate
@@ -158,6 +159,9 @@ class LiveClient:
                 self.pubs[THERMAL].publish(image_to_msg(thermal, "mono16", Header(stamp=ns_to_stamp(stamp_ns + 2_000_000),
                                                                                     frame_id="cam_thermal")))
                 self.sent.append(stamp_ns)
+                self.frame_at[stamp_ns] = self.frame_index - 1
+                if len(self.frame_at) > 2000:
+                    del self.frame_at[next(iter(self.frame_at))]
             next_tick += period
             time.sleep(max(0.0, next_tick - time.monotonic()))
 
