@@ -39,6 +39,9 @@ from rgbt_tracker_ros.ros_tools.tracker_client import connected_client, percenti
 VISIBLE_SIZE = (640, 480)
 THERMAL_SIZE = (640, 512)
 BENCH_SEED = 1_000_000          # the first synthetic validation sequence
+# Compressed inputs: the player encodes this many frames before playing and loops them (a 640x512
+# 16-bit png takes 13 ms or more to encode: encoding while playing held the player back on this CPU).
+COMPRESSED_FRAMES = 300
 # Time after the last measured pair for its result to arrive.
 GRACE_S = 1.0
 
@@ -121,6 +124,8 @@ class _Published:
 def bench_sequence(settings: BenchSettings, rate_hz: float, seconds: float):
     # Long enough not to loop in a normal run (a loop jumps the target); frames render on demand.
     length = int(min(6000, max(60, math.ceil((seconds + settings.warmup_s + 10.0) * rate_hz))))
+    if settings.transport == "compressed":
+        length = min(length, COMPRESSED_FRAMES)
     config = SyntheticConfig(width=VISIBLE_SIZE[0], height=VISIBLE_SIZE[1], length=length,
                              thermal_size=THERMAL_SIZE)
     return make_sequence(settings.seed, config)
@@ -131,8 +136,10 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
     """One run at rate_hz: play, initialise, warm up, measure `seconds`, stop the player."""
     published = _Published()
     player = Player(bench_node, sequence, PlayerSettings(rate_hz=rate_hz, loop=True, qos=settings.qos,
-                                                         wait_for_subscribers_s=10.0, transport=settings.transport),
+                                                         wait_for_subscribers_s=10.0, transport=settings.transport,
+                                                         encode_first=True),
                     on_publish=published)
+    player.encode_frames()
     stop = threading.Event()
     play_thread = threading.Thread(target=player.play, args=(stop,), name="player", daemon=True)
     try:

@@ -13,6 +13,7 @@ on `<topic>/compressed` instead, as image_transport's compressed transport sends
 
 from __future__ import annotations
 
+import array
 import contextlib
 import heapq
 import threading
@@ -31,6 +32,7 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
+from rgbt_tracker_ros.common.compressed_images import encode as compress
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.camera_images import parse_size  # noqa: F401 (where `demo` imports it from)
 from rgbt_tracker_ros.data.camera_images import thermal_payload, visible_payload
@@ -71,6 +73,7 @@ class PlayerSettings:
     seed: int = 0                           # of the jitter
     wait_for_subscribers_s: float = 0.0     # wait this long for a subscriber on both topics first
     transport: str = "raw"                  # 'raw' (Image) or 'compressed' (CompressedImage on <topic>/compressed)
+    encode_first: bool = False              # compressed: encode every frame before playing, kept in memory
 
     def __post_init__(self) -> None:
         self.timing  # checks rate, offset and jitter
@@ -205,7 +208,24 @@ class Player:
         self.visible_pub = node.create_publisher(kind, settings.topic(VISIBLE), qos)
         self.thermal_pub = node.create_publisher(kind, settings.topic(THERMAL), qos)
         self._encoder = ThreadPoolExecutor(1, thread_name_prefix="player-encoder") if compressed else None
+        self._encoded: dict[tuple[str, int], tuple[str, array.array]] = {}   # (camera, frame) -> format, data
         self._clock = FrameClock(settings.timing)
+
+    def encode_frames(self, stop: threading.Event | None = None) -> None:
+        """With encode_first: compress every frame now (so playing costs no encoding: a benchmark's
+        player then keeps its pace on a loaded machine)."""
+        if not (self.settings.encode_first and self._encoder is not None):
+            return
+        for frame in range(len(self.sequence)):
+            if stop is not None and stop.is_set():
+                return
+            visible, thermal = self.sequence.frame(frame)
+            for camera, (pixels, _) in ((VISIBLE, visible_payload(visible)),
+                                        (THERMAL, thermal_payload(thermal, self.settings.thermal_size))):
+                format_text, data = compress(pixels, COMPRESSED_CODECS[camera], camera)
+                payload = array.array("B")
+                payload.frombytes(data)
+                self._encoded[(camera, frame)] = (format_text, payload)
 
     @property
     def total_pairs(self) -> int | None:
@@ -238,7 +258,11 @@ class Player:
             (1, "thermal", thermal_payload(thermal, s.thermal_size), s.thermal_frame_id, thermal_at),
         ):
             stamp_ns = start_ns + int(round(at * 1e9))
-            if self._encoder is not None:
+            if (camera, frame) in self._encoded:
+                format_text, data = self._encoded[(camera, frame)]
+                message = CompressedImage(header=Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id),
+                                          format=format_text, data=data)
+            elif self._encoder is not None:
                 header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id)
                 message = self._encoder.submit(compressed_to_msg, payload[0], COMPRESSED_CODECS[camera], camera,
                                                header)

@@ -34,6 +34,19 @@ def test_node_bench_json_end_to_end():
     assert "latency visible stamp -> ~/target" in result.stderr
 
 
+@pytest.mark.slow
+def test_node_bench_with_compressed_inputs():
+    """--transport compressed: the player sends CompressedImage (jpeg, 16-bit png), the node is started
+    with both cameras compressed and decodes them; the report says so."""
+    result = run_command("node-bench", "--seconds", "3", "--warmup", "1", "--rate", "10", "--transport",
+                         "compressed", "--json", timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["transport"] == "compressed" and report["offered_pairs"] >= 20
+    assert report["processed_pairs"] >= report["offered_pairs"] // 2 > 0
+    assert "10 Hz (compressed)" in result.stderr
+
+
 @pytest.mark.parametrize("args, reason", [
     (["--ceiling-step", "1"], "--ceiling-step must exceed 1, got 1.0"),
     (["--rate", "0.5"], "--rate must be in [1, 1000] Hz, got 0.5"),
