@@ -185,8 +185,11 @@ def _start_node(log_path: Path, *params: str):
     return start_process(node_command(ros_args=args), log_path)
 
 
-def test_the_node_over_a_played_bag_gives_the_offline_boxes(recorded, listener, tmp_path):
-    bag, init = recorded
+@pytest.mark.parametrize("bag_fixture, transport", [("recorded", "raw"), ("recorded_compressed", "compressed")])
+def test_the_node_over_a_played_bag_gives_the_offline_boxes(bag_fixture, transport, listener, tmp_path, request):
+    """Also with compressed cameras: the node decodes on its decoder threads what track --bag decodes
+    in line, and publishes the same boxes, scores and states."""
+    bag, init = request.getfixturevalue(bag_fixture)
     offline_bag = tmp_path / "offline.mcap"
     result = run_command("track", "--bag", str(bag), "--init", ",".join(f"{v:g}" for v in init),
                          "--output", str(tmp_path / "offline.txt"), "--output-bag", str(offline_bag),
@@ -202,7 +205,8 @@ def test_the_node_over_a_played_bag_gives_the_offline_boxes(recorded, listener, 
     listener.listen(Float32, f"{prefix}/{SCORE_TOPIC}")
     listener.listen(UInt8, f"{prefix}/{STATE_TOPIC}")
     node_log = tmp_path / "node.log"
-    node = _start_node(node_log, f"init_box:=[{', '.join(f'{v:.2f}' for v in init)}]")
+    node = _start_node(node_log, f"init_box:=[{', '.join(f'{v:.2f}' for v in init)}]",
+                       f"visible.transport:={transport}", f"thermal.transport:={transport}")
     try:
         _wait(lambda: target_sub.get_publisher_count() > 0 or node.poll() is not None, 60, "the node's outputs")
         assert node.poll() is None, log_tail(node_log, what="the node: ")
