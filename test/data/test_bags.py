@@ -100,7 +100,9 @@ def test_single_camera_8_bit_thermal_and_registration_round_trip(tmp_path):
     mixed = Sequence("m", ArrayFrames(grey), ArrayFrames(temps), np.full((3, 4), np.nan))
     write_sequence_bag(mixed, tmp_path / "m.db3", start_ns=START_NS)
     read = load_sequence(tmp_path / "m.db3")
-    _assert_same_frames(read, mixed)  # mono8 visible, 32FC1 thermal
+    for k in range(3):  # mono8 visible read as the node reads it (RGB, three equal channels); 32FC1 thermal
+        assert np.array_equal(read.visible[k], np.repeat(grey[k][:, :, None], 3, axis=2))
+        assert read.thermal[k].dtype == np.float32 and np.array_equal(read.thermal[k], temps[k])
     assert read.thermal_to_visible is None and not np.isfinite(read.groundtruth).any()
 
 
@@ -122,14 +124,18 @@ def test_images_of_other_encodings_and_padded_rows_are_read():
         data=np.frombuffer(b"\x00\x01\x02\x01\xaa\xaa\xff\xff\x00\x07\xbb\xbb", np.uint8))
     assert np.array_equal(messages.image_array(padded, colour=False), counts)
     assert messages.cdr_header_stamp_ns(messages.serialize(msg)) == 5
-    with pytest.raises(InputError, match="yuv422"):
-        messages.image_array(messages.TYPESTORE.types[messages.IMAGE](
-            header=msg.header, height=1, width=2, encoding="yuv422", is_bigendian=0, step=4,
-            data=np.zeros(4, np.uint8)), colour=True)
-    with pytest.raises(InputError, match="cannot hold"):
+    # Every encoding the node takes (one reader, common/raw_images.py): YUV 4:2:2 from a bag too.
+    uyvy = messages.TYPESTORE.types[messages.IMAGE](
+        header=msg.header, height=1, width=2, encoding="yuv422", is_bigendian=0, step=4,
+        data=np.array([128, 16, 128, 235], np.uint8))
+    decoded = messages.image_array(uyvy, colour=True)
+    assert decoded.shape == (1, 2, 3) and decoded[0, 0].max() < 5 and decoded[0, 1].min() > 250  # black, white
+    with pytest.raises(InputError, match="thermal image data is truncated: 3 bytes, but 2 rows of step 2 need 4"):
         messages.image_array(messages.TYPESTORE.types[messages.IMAGE](
             header=msg.header, height=2, width=2, encoding="mono8", is_bigendian=0, step=2,
             data=np.zeros(3, np.uint8)), colour=False)
+    with pytest.raises(InputError, match="visible image encoding 'mono16' is not supported"):
+        messages.image_array(msg, colour=True)
 
 
 def test_polygons_carry_boxes_and_empty_ones_none():

@@ -1,9 +1,9 @@
 """The ROS 2 messages of a bag, as `rosbags` objects of the Kilted type store, from and to numpy.
 
 One function per message form: `raw_image` writes sensor_msgs/Image, `compressed_image`
-sensor_msgs/CompressedImage (jpeg or png, as image_transport's compressed transport sends them,
-common/compressed_images.py); `image_array` reads either. It decodes what cameras and this project
-write (no YUV: the node's own conversion, ros/image_conversion.py, handles those for `track --bag`).
+sensor_msgs/CompressedImage (jpeg or png, as image_transport's compressed transport sends them);
+`image_array` reads either through the node's own readers (common/raw_images.py,
+common/compressed_images.py): every encoding the node takes, refused as the node refuses it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import struct
 import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
-from rgbt_tracker_ros.common import compressed_images
+from rgbt_tracker_ros.common import compressed_images, raw_images
 from rgbt_tracker_ros.common.errors import InputError
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
@@ -29,12 +29,6 @@ FLOAT64_ARRAY = "std_msgs/msg/Float64MultiArray"
 
 _T = TYPESTORE.types
 _NS = 1_000_000_000
-# encoding -> (channels, numpy dtype of one sample)
-_RAW_LAYOUTS = {
-    "rgb8": (3, "u1"), "bgr8": (3, "u1"), "rgba8": (4, "u1"), "bgra8": (4, "u1"),
-    "mono8": (1, "u1"), "8UC1": (1, "u1"), "mono16": (1, "u2"), "16UC1": (1, "u2"), "32FC1": (1, "f4"),
-}
-_TO_RGB = {"bgr8": [2, 1, 0], "rgba8": [0, 1, 2], "bgra8": [2, 1, 0]}
 
 
 def serialize(message) -> bytes:
@@ -70,20 +64,11 @@ def cdr_header_stamp_ns(data) -> int:
 
 
 def raw_image(pixels: np.ndarray, encoding: str, stamp_ns_: int, frame_id: str):
-    """A sensor_msgs/Image holding `pixels` as they are (little-endian, rows unpadded)."""
-    if encoding not in _RAW_LAYOUTS:
-        raise InputError(f"cannot write encoding {encoding!r}; known: {', '.join(_RAW_LAYOUTS)}")
-    channels, kind = _RAW_LAYOUTS[encoding]
-    pixels = np.asarray(pixels)
-    if (pixels.ndim != (2 if channels == 1 else 3) or (channels > 1 and pixels.shape[2] != channels)
-            or pixels.dtype.newbyteorder("=") != np.dtype(kind)):
-        raise InputError(f"a {encoding} image needs {channels} channel(s) of {np.dtype(kind)}, "
-                         f"got {pixels.dtype} {pixels.shape}")
-    pixels = np.ascontiguousarray(pixels, dtype=np.dtype(kind).newbyteorder("<"))
+    """A sensor_msgs/Image holding `pixels` as they are (this machine's byte order, rows unpadded)."""
+    pixels, encoding, step, bigendian = raw_images.packed(pixels, encoding)
     height, width = pixels.shape[:2]
     return _T[IMAGE](header=header(stamp_ns_, frame_id), height=height, width=width, encoding=encoding,
-                     is_bigendian=0, step=width * channels * pixels.dtype.itemsize,
-                     data=pixels.reshape(-1).view(np.uint8))
+                     is_bigendian=int(bigendian), step=step, data=pixels.reshape(-1).view(np.uint8))
 
 
 def compressed_image(pixels: np.ndarray, codec: str, role: str, stamp_ns_: int, frame_id: str):
@@ -94,30 +79,12 @@ def compressed_image(pixels: np.ndarray, codec: str, role: str, stamp_ns_: int, 
 
 
 def image_array(message, colour: bool) -> np.ndarray:
-    """A sensor_msgs/Image's or CompressedImage's pixels: visible (`colour`) as uint8 RGB HxWx3
-    (raw grey as HxW), thermal as a 2-D array of its own depth (colour-mapped thermal as its grey level)."""
+    """A sensor_msgs/Image's or CompressedImage's pixels, as the node reads them: visible (`colour`)
+    as uint8 RGB H x W x 3, thermal as a 2-D array of its own depth (colour-mapped thermal as grey)."""
     if message.__msgtype__ == COMPRESSED_IMAGE:
         return compressed_images.decode(message.format, message.data,
                                         compressed_images.VISIBLE if colour else compressed_images.THERMAL)
-    encoding = str(message.encoding)
-    if encoding not in _RAW_LAYOUTS:
-        raise InputError(f"image encoding {encoding!r} cannot be read from a bag; known: {', '.join(_RAW_LAYOUTS)}")
-    channels, kind = _RAW_LAYOUTS[encoding]
-    height, width, step = int(message.height), int(message.width), int(message.step)
-    dtype = np.dtype(kind).newbyteorder(">" if message.is_bigendian else "<")
-    row_bytes = width * channels * dtype.itemsize
-    data = np.asarray(message.data, dtype=np.uint8)
-    if height <= 0 or width <= 0 or step < row_bytes or data.size != step * height:
-        raise InputError(f"{encoding} image of {width}x{height} with step {step} cannot hold {data.size} bytes")
-    rows = data.reshape(height, step)[:, :row_bytes]
-    pixels = np.ascontiguousarray(rows).view(dtype).astype(dtype.newbyteorder("="), copy=False)
-    pixels = pixels.reshape(height, width, channels) if channels > 1 else pixels.reshape(height, width)
-    if channels > 1:
-        pixels = pixels[:, :, _TO_RGB.get(encoding, [0, 1, 2])]
-        if not colour:
-            grey = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-            return np.clip(np.rint(grey), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(pixels)
+    return raw_images.visible_rgb(message) if colour else raw_images.thermal_array(message)
 
 
 def polygon_box(box: np.ndarray | None, stamp_ns_: int, frame_id: str):
