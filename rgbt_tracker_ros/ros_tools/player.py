@@ -159,12 +159,6 @@ def player_node(name: str) -> Iterator[Node]:
         rclpy.try_shutdown()
 
 
-def image_message(array: np.ndarray, encoding: str, stamp_ns: int, frame_id: str) -> Image:
-    """A sensor_msgs/Image holding `array`, stamped."""
-    header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id)
-    return image_to_msg(array, encoding, header)
-
-
 @dataclass(frozen=True)
 class Published:
     """One image as published: for matching a tracker's output (stamped like its input) to frames."""
@@ -250,24 +244,25 @@ class Player:
     def _events_of(self, pair: int, start_mono: float, start_ns: int) -> list[_Event]:
         s = self.settings
         frame = pair % len(self.sequence)
-        visible, thermal = self.sequence.frame(frame)
         visible_at, thermal_at = self._clock.next_frame(pair)
+        encoded = (VISIBLE, frame) in self._encoded
+        images = (None, None) if encoded else self.sequence.frame(frame)   # encode_frames did the work
         events = []
-        for order, camera, payload, frame_id, at in (
-            (0, "visible", visible_payload(visible), s.visible_frame_id, visible_at),
-            (1, "thermal", thermal_payload(thermal, s.thermal_size), s.thermal_frame_id, thermal_at),
-        ):
+        for order, camera, image, frame_id, at in ((0, VISIBLE, images[0], s.visible_frame_id, visible_at),
+                                                   (1, THERMAL, images[1], s.thermal_frame_id, thermal_at)):
             stamp_ns = start_ns + int(round(at * 1e9))
-            if (camera, frame) in self._encoded:
+            header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id)
+            if encoded:
                 format_text, data = self._encoded[(camera, frame)]
-                message = CompressedImage(header=Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id),
-                                          format=format_text, data=data)
-            elif self._encoder is not None:
-                header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id)
-                message = self._encoder.submit(compressed_to_msg, payload[0], COMPRESSED_CODECS[camera], camera,
-                                               header)
+                message = CompressedImage(header=header, format=format_text, data=data)
             else:
-                message = image_message(payload[0], payload[1], stamp_ns, frame_id)
+                pixels, encoding = (visible_payload(image) if camera == VISIBLE
+                                    else thermal_payload(image, s.thermal_size))
+                if self._encoder is not None:
+                    message = self._encoder.submit(compressed_to_msg, pixels, COMPRESSED_CODECS[camera], camera,
+                                                   header)
+                else:
+                    message = image_to_msg(pixels, encoding, header)
             events.append(_Event(start_mono + at, order, camera, pair, frame, stamp_ns, message))
         return events
 
