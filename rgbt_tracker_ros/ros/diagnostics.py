@@ -64,6 +64,12 @@ class Health:
     input_hz: dict = field(default_factory=_per_camera)
     seen: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, False))
     silent: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, True))
+    # Why a camera that sends gives nothing to pair with: "stuck" (no frame stamped after its latest,
+    # `stuck_stamp_s`), "unpaired" (fresh stamps that pair with none of the other camera's); "".
+    unpairable: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, ""))
+    stuck_stamp_s: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS))
+    measured_offset_s: float | None = None  # the value for sync.thermal_offset, from arrival times
+    thermal_offset_s: float = 0.0           # sync.thermal_offset as set
     topics: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, ""))
     pair_hz: float = 0.0
     processed_hz: float = 0.0
@@ -145,6 +151,11 @@ class Counters:
             input_hz={c: self._meters[c].rate for c in CAMERAS},
             seen={c: pairer.seen(c) for c in CAMERAS},
             silent={c: pairer.silent(c, now) for c in CAMERAS},
+            unpairable={c: reason if (reason := pairer.unusable(c, now)) in ("stuck", "unpaired") else ""
+                        for c in CAMERAS},
+            stuck_stamp_s={c: None if (ns := pairer.stuck_stamp_ns(c)) is None else ns / 1e9 for c in CAMERAS},
+            measured_offset_s=pairer.measured_thermal_offset(),
+            thermal_offset_s=pairer.settings.thermal_offset,
             pair_hz=self._meters["pairs"].rate,
             processed_hz=self._meters["processed"].rate,
             skew_ms=skew,
@@ -183,17 +194,24 @@ def assess(h: Health) -> tuple[int, str]:
             return ERROR, (f"no camera frames received yet on {h.topics['visible']} or {h.topics['thermal']}"
                            " (check the topic names and the QoS)")
         return ERROR, "both cameras are silent: no frames to track on"
+    if all(h.silent[c] or h.unpairable[c] == "stuck" for c in CAMERAS):
+        said = "; ".join(_stuck(h, c) for c in CAMERAS if h.unpairable[c] == "stuck")
+        return ERROR, f"no camera sends fresh stamps ({said}): no frames to track on"
     warnings = []
     for camera in CAMERAS:
         other = "thermal" if camera == "visible" else "visible"
         if h.silent[camera]:
             never = "" if h.seen[camera] else f" (nothing received on {h.topics[camera]})"
             warnings.append(f"{camera} camera silent{never}: tracking on {other} alone")
+        elif h.unpairable[camera] == "stuck":
+            warnings.append(f"{_stuck(h, camera)}: tracking on {other} alone")
+        elif h.unpairable[camera] == "unpaired":
+            warnings.append(f"{_unpaired(h, camera, other)}: tracking on {other} alone{_offset_advice(h)}")
         elif h.uninformative[camera]:
-            usable = not (h.silent[other] or h.uninformative[other])
+            usable = not (h.silent[other] or h.unpairable[other] or h.uninformative[other])
             warnings.append(f"{camera} frames hold no information ({h.uninformative[camera]}) for "
                             f"{h.uninformative_s[camera]:.1f} s: " + (f"tracking on {other} alone" if usable else "ignored"))
-    if any(h.uninformative.values()) and all(h.silent[c] or h.uninformative[c] for c in CAMERAS):
+    if any(h.uninformative.values()) and all(h.silent[c] or h.unpairable[c] or h.uninformative[c] for c in CAMERAS):
         idle = h.state & state_codes.STATE_MASK == state_codes.State.IDLE
         warnings.append("no camera gives information" + ("" if idle else ": the box is held, uncertain"))
     if h.recent_bad_input:
@@ -205,8 +223,9 @@ def assess(h: Health) -> tuple[int, str]:
     if h.new_duplicates:
         warnings.append(f"{h.new_duplicates} frames repeated their camera's previous stamp and were dropped")
     if not any(h.silent.values()) and h.pair_hz == 0.0 and all(v > 0 for v in h.input_hz.values()):
-        warnings.append("frames arrive from both cameras but none pair: stamps further apart than sync.slop")
-    elif not any(h.silent.values()) and any(h.new_unpaired[c] > UNPAIRED_SHARE * h.input_hz[c] for c in CAMERAS):
+        warnings.append("frames arrive from both cameras but none pair: stamps further apart than sync.slop"
+                        + _offset_advice(h))
+    elif not any(h.silent.values()) and not any(h.unpairable.values()) and any(h.new_unpaired[c] > UNPAIRED_SHARE * h.input_hz[c] for c in CAMERAS):
         counts = " and ".join(f"{h.new_unpaired[c]} {c}" for c in CAMERAS)
         warnings.append(f"{counts} frames found no partner within sync.slop ({h.slop_s:g} s) in the last "
                         "second: their stamps jitter or are offset by more; raise sync.slop or set sync.thermal_offset")
@@ -238,6 +257,9 @@ def to_status(h: Health, name: str, hardware_id: str):
         ("pair rate (Hz)", f"{h.pair_hz:.1f}"),
         ("processed rate (Hz)", f"{h.processed_hz:.1f}"),
         ("pairing skew (ms)", _ms(h.skew_ms)),
+        ("visible pairing", _pairing(h, "visible")),
+        ("thermal pairing", _pairing(h, "thermal")),
+        ("measured thermal offset (s)", "n/a" if h.measured_offset_s is None else f"{h.measured_offset_s:.3f}"),
         ("unpaired visible frames", str(h.unpaired["visible"])),
         ("unpaired thermal frames", str(h.unpaired["thermal"])),
         ("dropped pairs", str(h.dropped_pairs)),
@@ -273,10 +295,41 @@ def to_status(h: Health, name: str, hardware_id: str):
     )
 
 
+def _stuck(h: Health, camera: str) -> str:
+    stamp = h.stuck_stamp_s[camera]
+    after = "" if stamp is None else f" after {stamp:.3f}"
+    return f"{camera} stamps stuck (no frame stamped{after}: not paired)"
+
+
+def _unpaired(h: Health, camera: str, other: str) -> str:
+    apart = ""
+    if h.measured_offset_s is not None:
+        apart = f", stamps {1000 * abs(h.measured_offset_s - h.thermal_offset_s):.0f} ms apart by their arrival times"
+    return f"{camera} frames do not pair with {other} ones (beyond sync.slop {h.slop_s:g} s{apart})"
+
+
+def _offset_advice(h: Health) -> str:
+    """'; set sync.thermal_offset to -0.300 ...' when the measured offset is beyond slop from the set one."""
+    measured = h.measured_offset_s
+    if measured is None or abs(measured - h.thermal_offset_s) <= h.slop_s:
+        return ""
+    return f"; if the cameras' clocks differ by that, set sync.thermal_offset to {measured:.3f}"
+
+
 def _content(h: Health, camera: str) -> str:
     """'ok', or why the camera's frames are set aside and since how long: 'black for 3.2 s'."""
     reason = h.uninformative[camera]
     return f"{reason} for {h.uninformative_s[camera]:.1f} s" if reason else "ok"
+
+
+def _pairing(h: Health, camera: str) -> str:
+    """'ok', 'silent', 'stamps stuck: none after ...' or 'not pairing: set aside' for one camera."""
+    if h.silent[camera]:
+        return "silent"
+    if h.unpairable[camera] == "stuck":
+        stamp = h.stuck_stamp_s[camera]
+        return "stamps stuck" + ("" if stamp is None else f": none after {stamp:.3f}")
+    return "not pairing: set aside" if h.unpairable[camera] == "unpaired" else "ok"
 
 
 def _ms(value: float | None) -> str:

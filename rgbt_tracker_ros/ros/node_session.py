@@ -520,7 +520,10 @@ class NodeSession:
             return (f"only {present} frames so far, nothing on {self._topics[missing[0]]}; "
                     f"tracking on {present} alone starts once {missing[0]} has been silent for "
                     f"{self._pairer.settings.camera_timeout:g} s")
-        return "frames arrive from both cameras but none has paired yet (stamps further apart than sync.slop?)"
+        offset = self._pairer.measured_thermal_offset()
+        measured = "" if offset is None else (f"; by their arrival times the thermal stamps are {offset:+.3f} s "
+                                              "off the visible ones (sync.thermal_offset)")
+        return f"frames arrive from both cameras but none has paired yet (stamps further apart than sync.slop?){measured}"
 
     def reset(self) -> str:
         """Stop tracking and cancel a pending init_box; what `~/reset` answers."""
@@ -537,7 +540,8 @@ class NodeSession:
     def update(self, pairing: PairingSettings, buffer_seconds: float) -> None:
         """New run-time settings of the pairing and the pair buffer."""
         with self._lock:
-            self._pairer.update(pairing)
+            changed = pairing != self._pairer.settings  # a camera set aside gets a new chance to pair
+            self._pairer.update(pairing, self._clock() if changed else None)
             self._buffer.resize(buffer_seconds)
 
     @property

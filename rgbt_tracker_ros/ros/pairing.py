@@ -6,10 +6,18 @@ within `slop`; frames older than an emitted pair are discarded (and counted), so
 queues up behind the newest pair. Latency wins over the best possible match: a frame is not held
 back in case a closer partner arrives later.
 
-A camera silent for longer than `camera_timeout` (by arrival time) switches the other one to
-single-camera output: each of its frames comes out alone until the silent camera speaks again.
+A camera that gives nothing to pair with for longer than `camera_timeout` (by arrival time)
+switches the other one to single-camera output: each of its frames comes out alone until the
+camera is usable again. Such a camera is
+- silent: no frame arrived;
+- stuck: frames arrive, but none with a stamp later than the camera's latest (a frozen or zero clock);
+- unpaired: both cameras send fresh stamps, yet no pair formed (a clock offset beyond `slop`). The
+  thermal camera is then set aside (the visible one is the reference: boxes live in its pixels);
+  its frames are still matched against the visible frames just sent, and the first match ends it.
 When both were silent (start-up, a pause), the first frame gives the other camera camera_timeout
-to show up before single-camera output starts.
+to show up before single-camera output starts. The offset between the cameras' clocks is measured
+from arrival times (median of stamp - arrival per camera), so the value for `thermal_offset` can be
+reported whatever the offset (stamps alone cannot tell an offset from a whole number of periods).
 A stamp earlier than the camera's latest by at most `reorder_window` is a reordered frame (stamp
 jitter, a driver's out-of-order delivery): it is paired like any other and counted. Further back,
 the camera's clock restarted (a restarted bag, a simulator reset): both queues are cleared and it
@@ -20,9 +28,14 @@ from __future__ import annotations
 
 import bisect
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+# Frames per camera whose (stamp - arrival) the clock offset is measured from, and the fewest used.
+_CLOCK_SAMPLES = 61
+_MIN_CLOCK_SAMPLES = 5
 
 VISIBLE = "visible"
 THERMAL = "thermal"
@@ -86,6 +99,7 @@ class PairingStats:
     duplicates: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))  # same stamp again
     backwards: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))   # stamp went back: reset
     reordered: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, 0))   # a little earlier: paired
+    set_aside: int = 0  # times the thermal camera was set aside because its frames did not pair
     pairs: int = 0
 
 
@@ -95,19 +109,27 @@ class ApproximateTimePairer:
     def __init__(self, settings: PairingSettings | None = None, now: float = 0.0):
         self.settings = settings or PairingSettings()
         self.stats = PairingStats()
-        self._queues: dict[str, deque[tuple[int, Frame]]] = {c: deque() for c in CAMERAS}
+        # (aligned stamp, frame, already sent alone) per camera, in stamp order
+        self._queues: dict[str, deque[tuple[int, Frame, bool]]] = {c: deque() for c in CAMERAS}
         self._last_stamp: dict[str, int | None] = dict.fromkeys(CAMERAS)
         # A camera that never sent anything counts as silent from the pairer's creation on.
         self._last_arrival: dict[str, float] = dict.fromkeys(CAMERAS, now)
+        self._last_fresh: dict[str, float] = dict.fromkeys(CAMERAS, now)   # arrival of the last new stamp
         self._seen: dict[str, bool] = dict.fromkeys(CAMERAS, False)
+        self._pairing_since = now          # the last pair, or since when both cameras send fresh stamps
+        self.set_aside: str | None = None  # the camera whose frames do not pair (unpaired)
+        self._clock_samples: dict[str, deque[float]] = {c: deque(maxlen=_CLOCK_SAMPLES) for c in CAMERAS}
 
     # ------------------------------------------------------------------ public API
 
-    def update(self, settings: PairingSettings) -> None:
-        """New settings; queued frames beyond a smaller queue_size are discarded."""
+    def update(self, settings: PairingSettings, now: float | None = None) -> None:
+        """New settings; queued frames beyond a smaller queue_size are discarded. A camera set aside
+        for not pairing gets camera_timeout (from `now`) to pair under the new settings."""
         self.settings = settings
         for camera in CAMERAS:
             self._trim(camera)
+        if now is not None:
+            self.set_aside, self._pairing_since = None, now
 
     def add(self, camera: str, stamp_ns: int, payload: Any, now: float) -> Pair | None:
         """Offer one frame; returns the pair (or single-camera frame) it completes, if any."""
@@ -118,7 +140,8 @@ class ApproximateTimePairer:
         if self.silent(camera, now) and self.silent(other, now):
             # Input (re)starts after both were silent: give the other camera camera_timeout to show
             # up before this one goes on alone.
-            self._last_arrival[other] = now
+            self._last_arrival[other] = self._last_fresh[other] = now
+        was_unusable = self.silent(camera, now) or self.stuck(camera, now)
         self._last_arrival[camera] = now
         self._seen[camera] = True
         key = self._aligned(camera, stamp_ns)
@@ -128,38 +151,83 @@ class ApproximateTimePairer:
             return None
         if last is not None and last - key > round(self.settings.reorder_window * 1e9):
             self.stats.backwards[camera] += 1
-            self.reset()
+            self.reset(now)
             last = None
         if last is not None and key < last:
-            self.stats.reordered[camera] += 1
+            self.stats.reordered[camera] += 1  # not fresh: a stamp stuck just behind the latest stays stuck
         else:
             self._last_stamp[camera] = key
+            self._last_fresh[camera] = now
+        self._clock_samples[camera].append(stamp_ns / 1e9 - now)
+        if was_unusable:  # back (or first heard): it gets camera_timeout to pair
+            self._pairing_since = now
+            if self.set_aside == camera:
+                self.set_aside = None
         frame = Frame(int(stamp_ns), payload, now)
 
-        if self.silent(other, now):
+        if self.unusable(other, now) in ("silent", "stuck"):
             self._discard(camera, key + 1)
             self._discard(other, math.inf)
             self.stats.single[camera] += 1
             return self._make_pair(camera, frame, None, 0)
+        if self.set_aside is None and now - self._pairing_since > self.settings.camera_timeout:
+            self.set_aside = THERMAL  # both send fresh stamps, nothing pairs: visible goes on alone
+            self.stats.set_aside += 1
 
         slop_ns = self._slop_ns()
         # Partners older than this frame by more than slop can never pair: this camera only moves on.
         self._discard(other, key - slop_ns)
         match = None
-        for other_key, other_frame in self._queues[other]:
+        for other_key, other_frame, sent in self._queues[other]:
             skew = abs(other_key - key)
             if skew <= slop_ns and (match is None or skew < match[0]):
-                match = (skew, other_key, other_frame)
+                match = (skew, other_key, other_frame, sent)
         if match is None:
-            bisect.insort(self._queues[camera], (key, frame), key=_queued_stamp)  # in stamp order
+            alone = self.set_aside == other
+            bisect.insort(self._queues[camera], (key, frame, alone), key=_queued_stamp)  # in stamp order
             self._trim(camera)
+            if alone:  # the other camera is set aside: this frame goes out now, and stays a partner to match
+                self.stats.single[camera] += 1
+                return self._make_pair(camera, frame, None, 0)
             return None
-        skew, other_key, other_frame = match
+        skew, other_key, other_frame, sent = match
         self._discard(camera, key)            # older frames of this camera: superseded by this pair
         self._discard(other, other_key)       # older frames of the other camera, likewise
         self._queues[other].popleft()         # the partner itself (now the oldest left)
+        self._pairing_since = now
+        self.set_aside = None
+        if sent:  # the partner went out alone already: pairing resumes with the next frames
+            return None
         self.stats.pairs += 1
         return self._make_pair(camera, frame, other_frame, skew)
+
+    def stuck(self, camera: str, now: float) -> bool:
+        """True if `camera` sends frames, but none stamped after its latest for longer than camera_timeout."""
+        return not self.silent(camera, now) and now - self._last_fresh[camera] > self.settings.camera_timeout
+
+    def unusable(self, camera: str, now: float) -> str | None:
+        """Why `camera` gives nothing to pair with: "silent", "stuck", "unpaired"; None while usable."""
+        if self.silent(camera, now):
+            return "silent"
+        if self.stuck(camera, now):
+            return "stuck"
+        return "unpaired" if self.set_aside == camera else None
+
+    def stuck_stamp_ns(self, camera: str) -> int | None:
+        """The latest stamp of `camera` (as sent, before thermal_offset): a stuck camera sends none after it."""
+        last = self._last_stamp[camera]
+        if last is None:
+            return None
+        return last - round(self.settings.thermal_offset * 1e9) if camera == THERMAL else last
+
+    def measured_thermal_offset(self) -> float | None:
+        """Seconds to add to thermal stamps to put them on the visible camera's clock, measured from
+        arrival times (median stamp - arrival per camera; both cameras' transport delays alike); None
+        before both cameras have sent a few frames."""
+        visible, thermal = (self._clock_samples[c] for c in CAMERAS)
+        if len(visible) < _MIN_CLOCK_SAMPLES or len(thermal) < _MIN_CLOCK_SAMPLES:
+            return None
+        return statistics.median(visible) - statistics.median(thermal)
 
     def silent(self, camera: str, now: float) -> bool:
         """True if `camera` has sent nothing for longer than camera_timeout."""
@@ -172,11 +240,15 @@ class ApproximateTimePairer:
     def queued(self, camera: str) -> int:
         return len(self._queues[camera])
 
-    def reset(self) -> None:
-        """Forget queued frames (counted as unpaired) and the last stamps (time starts over)."""
+    def reset(self, now: float | None = None) -> None:
+        """Forget queued frames (counted as unpaired) and the last stamps (time starts over); the
+        cameras get camera_timeout (from `now`) to pair on the new timeline."""
         for camera in CAMERAS:
             self._discard(camera, math.inf)
             self._last_stamp[camera] = None
+            self._clock_samples[camera].clear()
+        if now is not None:
+            self.set_aside, self._pairing_since = None, now
 
     # ------------------------------------------------------------------ helpers
 
@@ -192,14 +264,14 @@ class ApproximateTimePairer:
         """Drop (and count) the queued frames of `camera` whose aligned stamp is below `before`."""
         queue = self._queues[camera]
         while queue and queue[0][0] < before:
-            queue.popleft()
-            self.stats.unpaired[camera] += 1
+            if not queue.popleft()[2]:
+                self.stats.unpaired[camera] += 1
 
     def _trim(self, camera: str) -> None:
         queue = self._queues[camera]
         while len(queue) > self.settings.queue_size:
-            queue.popleft()
-            self.stats.unpaired[camera] += 1
+            if not queue.popleft()[2]:
+                self.stats.unpaired[camera] += 1
 
     @staticmethod
     def _make_pair(camera: str, frame: Frame, other: Frame | None, skew: int) -> Pair:
@@ -208,5 +280,5 @@ class ApproximateTimePairer:
         return Pair(visible=other, thermal=frame, skew_ns=skew)
 
 
-def _queued_stamp(entry: tuple[int, Frame]) -> int:
+def _queued_stamp(entry: tuple[int, Frame, bool]) -> int:
     return entry[0]

@@ -6,14 +6,19 @@ and that records /diagnostics, so the node's answer to each fault can be checked
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
+import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from std_msgs.msg import Header
 
-from helpers.live_node import LiveClient, box_at, scene
+from helpers.live_node import NODE_ARGS, LiveClient, NodeProcess, box_at, scene, stamp_ns_of, wait_for
+from helpers.ros_processes import ros_test_environment
+from rgbt_tracker_ros.common.boxes import iou
 from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
 
@@ -80,6 +85,23 @@ class FaultyCameras(LiveClient):
             index = self.stamps.get(stamp_ns)
         return None if index is None else np.array(box_at(index))
 
+    def track_target(self) -> None:
+        """Initialise on the newest frame at its true box and wait until the node tracks."""
+        assert self.reset().success
+        answer = self.init(box_at(self.frame_index - 1), stamp_ns=self.sent[-1])
+        assert answer.success, answer.status_message
+        t0 = time.monotonic()
+        wait_for(lambda: any(s & 0x0F == 1 for s in self.since(self.states, t0)), 10.0, "tracking")
+
+    def ious(self, t0: float) -> list[float]:
+        """IoU with the truth of every ~/target since t0 (0 for an empty polygon)."""
+        out = []
+        for msg in self.since(self.targets, t0):
+            truth, box = self.truth(stamp_ns_of(msg)), polygon_box(msg)
+            if truth is not None:
+                out.append(0.0 if box is None else float(iou(box, truth)[0]))
+        return out
+
     def status_values(self) -> dict[str, str]:
         """The key/values of the node's latest diagnostics status ({} before the first)."""
         with self.lock:
@@ -89,3 +111,31 @@ class FaultyCameras(LiveClient):
     def latest_message(self) -> str:
         with self.lock:
             return self.diagnostics[-1][1].status[0].message if self.diagnostics else ""
+
+
+def polygon_box(msg) -> np.ndarray | None:
+    """x, y, w, h of a ~/target polygon; None for an empty one."""
+    xs = [p.x for p in msg.polygon.points]
+    ys = [p.y for p in msg.polygon.points]
+    return np.array([min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]) if xs else None
+
+
+@contextmanager
+def faulty_node(log: Path, node_args: list[str] = NODE_ARGS) -> Iterator[tuple[NodeProcess, FaultyCameras]]:
+    """A node in its own process fed by FaultyCameras, both running and publishing; the node's exit
+    code is checked (0) when the block ends."""
+    with ros_test_environment():
+        context = rclpy.Context()
+        rclpy.init(args=[], context=context)
+        process = NodeProcess(log, node_args)
+        client = FaultyCameras(context)
+        try:
+            client.wait_ready(process)
+            client.wait_outputs(5)
+            wait_for(client.status_values, 10.0, "the node's /diagnostics")
+            yield process, client
+        finally:
+            client.close()
+            code = process.stop()
+            rclpy.try_shutdown(context=context)
+        assert code == 0, process.output()[-3000:]

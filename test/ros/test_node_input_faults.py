@@ -14,10 +14,8 @@ import pytest
 
 rclpy = pytest.importorskip("rclpy")
 
-from helpers.faulty_cameras import FaultyCameras, Shot  # noqa: E402
-from helpers.live_node import NODE_ARGS, H, W, NodeProcess, box_at, stamp_ns_of, wait_for  # noqa: E402
-from helpers.ros_processes import ros_test_environment  # noqa: E402
-from rgbt_tracker_ros.common.boxes import iou  # noqa: E402
+from helpers.faulty_cameras import Shot, faulty_node  # noqa: E402
+from helpers.live_node import H, W, box_at, wait_for  # noqa: E402
 from rgbt_tracker_ros.ros.camera_resolution import CONFIRM_FRAMES  # noqa: E402
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE  # noqa: E402
 
@@ -26,52 +24,13 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    with ros_test_environment():
-        context = rclpy.Context()
-        rclpy.init(args=[], context=context)
-        process = NodeProcess(tmp_path_factory.mktemp("faults") / "node.log", NODE_ARGS)
-        client = FaultyCameras(context)
-        try:
-            client.wait_ready(process)
-            client.wait_outputs(5)
-            wait_for(client.status_values, 10.0, "the node's /diagnostics")
-            yield process, client
-        finally:
-            client.close()
-            code = process.stop()
-            rclpy.try_shutdown(context=context)
-        assert code == 0, process.output()[-3000:]
-
-
-def _track(client) -> None:
-    """Initialise on the newest frame at its true box and wait until the node tracks."""
-    assert client.reset().success
-    index = client.frame_index - 1
-    answer = client.init(box_at(index), stamp_ns=client.sent[-1])
-    assert answer.success, answer.status_message
-    t0 = time.monotonic()
-    wait_for(lambda: any(s & 0x0F == 1 for s in client.since(client.states, t0)), 10.0, "tracking")
-
-
-def _polygon_box(msg):
-    xs = [p.x for p in msg.polygon.points]
-    ys = [p.y for p in msg.polygon.points]
-    return np.array([min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]) if xs else None
-
-
-def _ious(client, t0: float) -> list[float]:
-    """IoU with the truth of every ~/target since t0 (0 for an empty polygon)."""
-    out = []
-    for msg in client.since(client.targets, t0):
-        truth, box = client.truth(stamp_ns_of(msg)), _polygon_box(msg)
-        if truth is not None:
-            out.append(0.0 if box is None else float(iou(box, truth)[0]))
-    return out
+    with faulty_node(tmp_path_factory.mktemp("faults") / "node.log") as running:
+        yield running
 
 
 def test_odd_frames_mid_track_are_dropped_under_their_camera_and_the_track_goes_on(node):
     process, client = node
-    _track(client)
+    client.track_target()
     before = client.status_values()
     odd = {}
 
@@ -92,7 +51,7 @@ def test_odd_frames_mid_track_are_dropped_under_their_camera_and_the_track_goes_
     tracking = [s for s in states if s & 0x0F == 1]
     assert len(tracking) >= len(states) - 2, states  # every frame tracked (the odd ones on one camera)
     assert states[-10:] == [1] * 10, states
-    ious = _ious(client, t0)
+    ious = client.ious(t0)
     assert np.mean(ious) > 0.7 and min(ious[-10:]) > 0.5, ious
     wait_for(lambda: int(client.status_values().get("rejected visible frames", 0))
              > int(before["rejected visible frames"]), 5.0, "the rejected visible frame in /diagnostics")
@@ -106,7 +65,7 @@ def test_odd_frames_mid_track_are_dropped_under_their_camera_and_the_track_goes_
 
 def test_a_thermal_camera_that_changes_resolution_is_followed(node):
     process, client = node
-    _track(client)
+    client.track_target()
     rng = np.random.default_rng(2)
 
     def half_resolution(index, stamp_ns):
@@ -126,7 +85,7 @@ def test_a_thermal_camera_that_changes_resolution_is_followed(node):
         assert all(s & 0x0F == 1 for s in states), states  # tracked throughout, on visible while it was odd
         assert sum(s == 0x21 for s in states) >= CONFIRM_FRAMES - 1
         assert client.since(client.states, t1)[-10:] == [1] * 10  # both cameras again
-        assert min(_ious(client, t1)[-10:]) > 0.5
+        assert min(client.ious(t1)[-10:]) > 0.5
         assert "thermal camera changed resolution" in client.latest_message() or \
             "thermal camera changed resolution" in client.status_values().get("last resolution change", "")
     finally:
