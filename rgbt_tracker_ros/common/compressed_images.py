@@ -6,8 +6,10 @@ older drivers send the codec alone (`"jpeg"`, `"png"`). The encoding before the 
 raw encoding: it fixes the sample depth the decoded image must have (a `mono16` png that decodes
 to 8 bits is refused), and which camera it can be (no `mono16` visible, no `32FC1` anywhere: png
 and jpeg carry no floats). The data must be the codec the format names (by its signature) and
-whole (a jpeg ends with its end-of-image marker, a png with its IEND chunk). Every refusal is an
-InputError whose message names the camera and the problem.
+whole (a jpeg ends with its end-of-image marker, a png with its IEND chunk), and its header's size
+at most MAX_SIDE on a side, read before decoding (a few hundred bytes of png can declare a
+gigapixel image of zeros). Every refusal is an InputError whose message names the camera and the
+problem.
 
 Decoded like the raw images (ros/image_conversion.py): visible as contiguous uint8 RGB H x W x 3,
 thermal as a 2-D uint8 or uint16 array (colour-mapped thermal read as grey).
@@ -40,6 +42,7 @@ ORIGINALS = {VISIBLE: _VISIBLE_ORIGINALS, THERMAL: _THERMAL_ORIGINALS}
 _BGR_TO_RGB = {3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGB}
 _BGR_TO_GREY = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}
 
+MAX_SIDE = 8192             # px; 4K and 8K UHD cameras fit
 DEFAULT_JPEG_QUALITY = 90   # image_transport's default is 95; 90 is what links often run at
 # zlib level 1 with the 'sub' row filter and run-length matching: a 640x512 16-bit frame of sensor
 # noise encodes in about 13 ms here against 49 ms at image_transport's png_level 3 (about the same size)
@@ -98,6 +101,12 @@ def decode(format_text: str, data, role: str) -> np.ndarray:
     form = parse_format(format_text, role)
     raw = np.frombuffer(data, dtype=np.uint8) if len(data) else np.zeros(0, np.uint8)
     _check_whole(raw, form, role)
+    size = _declared_size(raw, form.codec)
+    if size is None:
+        raise InputError(f"{role} {form.codec} image of {raw.size} bytes has no readable size in its header")
+    if max(size) > MAX_SIDE or min(size) <= 0:
+        raise InputError(f"{role} {form.codec} image declares {size[0]}x{size[1]} pixels; "
+                         f"at most {MAX_SIDE} on a side are decoded")
     image = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
         raise InputError(f"{role} {form.codec} image of {raw.size} bytes cannot be decoded (corrupt data)")
@@ -136,6 +145,34 @@ def _check_whole(raw: np.ndarray, form: CompressedFormat, role: str) -> None:
     if not whole:
         raise InputError(f"{role} {form.codec} image is truncated: its {raw.size} bytes lack the "
                          f"{'IEND chunk' if form.codec == 'png' else 'end-of-image marker'}")
+
+
+_JPEG_FRAME_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _declared_size(raw: np.ndarray, codec: str) -> tuple[int, int] | None:
+    """(width, height) from the header: png's IHDR chunk, or a jpeg's start-of-frame segment."""
+    data = raw.tobytes()
+    if codec == "png":
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return None
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    position = 2
+    while position + 9 <= len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xFF:           # fill byte
+            position += 1
+            continue
+        if marker in _JPEG_FRAME_MARKERS:
+            height, width = (int.from_bytes(data[position + k:position + k + 2], "big") for k in (5, 7))
+            return width, height
+        if 0xD0 <= marker <= 0xD9 or marker == 0x01:   # markers without a length
+            position += 2
+            continue
+        position += 2 + int.from_bytes(data[position + 2:position + 4], "big")
+    return None
 
 
 def encode(image: np.ndarray, codec: str, role: str, jpeg_quality: int = DEFAULT_JPEG_QUALITY,

@@ -117,6 +117,24 @@ def test_bad_compressed_data_is_refused_with_its_reason(role, format_text, data,
     assert str(error.value).startswith(role)
 
 
+@pytest.mark.parametrize("codec, role", [("png", "thermal"), ("jpeg", "visible")])
+def test_an_image_too_large_to_decode_is_refused_from_its_header(codec, role):
+    """A few kB of png or jpeg can declare a huge image of zeros: the size is read before decoding."""
+    data = cv2.imencode(f".{'jpg' if codec == 'jpeg' else 'png'}", np.zeros((16, 9000), np.uint8))[1].tobytes()
+    assert len(data) < 20_000
+    with pytest.raises(InputError, match=f"{role} {codec} image declares 9000x16 pixels; at most 8192 on a side"):
+        CONVERTERS[("compressed", role)](_msg(codec, data))
+    fits = cv2.imencode(f".{'jpg' if codec == 'jpeg' else 'png'}", np.zeros((16, 8192), np.uint8))[1].tobytes()
+    assert CONVERTERS[("compressed", role)](_msg(codec, fits)).shape[:2] == (16, 8192)
+
+
+def test_a_header_without_a_size_is_refused():
+    jpeg = _jpeg(_smooth_rgb())
+    no_frame = jpeg[:2] + b"\xff\xd9"          # start and end markers, nothing between
+    with pytest.raises(InputError, match="has no readable size in its header"):
+        visible_from_compressed(_msg("jpeg", no_frame))
+
+
 def test_a_jpeg_cut_after_its_header_is_refused():
     jpeg = _jpeg(_smooth_rgb())
     with pytest.raises(InputError, match="truncated"):
