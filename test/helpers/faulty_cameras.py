@@ -14,9 +14,10 @@ from typing import Callable, Iterator
 import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from helpers.live_node import NODE_ARGS, LiveClient, NodeProcess, box_at, scene, stamp_ns_of, wait_for
+from helpers.live_node import NODE_ARGS, RELIABLE, LiveClient, NodeProcess, box_at, scene, stamp_ns_of, wait_for
 from helpers.ros_processes import ros_test_environment
 from rgbt_tracker_ros.common.boxes import iou
 from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp
@@ -78,6 +79,16 @@ class FaultyCameras(LiveClient):
         with self.lock:
             self.stamps[stamp_ns] = index
         self.sent.append(stamp_ns)
+
+    def restart_cameras(self, gap_s: float) -> None:
+        """The camera driver gone (its publishers destroyed) for `gap_s`, then back with new ones."""
+        self.publishing = False
+        time.sleep(2.0 / self.rate)  # the camera thread is past its last send
+        for publisher in self.pubs.values():
+            self.node.destroy_publisher(publisher)
+        time.sleep(gap_s)
+        self.pubs = {c: self.node.create_publisher(Image, f"{c}/image", RELIABLE) for c in (VISIBLE, THERMAL)}
+        self.publishing = True
 
     def truth(self, stamp_ns: int) -> np.ndarray | None:
         """The target's box on the visible frame stamped `stamp_ns` (None: not a frame sent here)."""
