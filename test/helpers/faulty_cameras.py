@@ -132,14 +132,15 @@ def polygon_box(msg) -> np.ndarray | None:
 
 
 @contextmanager
-def faulty_node(log: Path, node_args: list[str] = NODE_ARGS) -> Iterator[tuple[NodeProcess, FaultyCameras]]:
-    """A node in its own process fed by FaultyCameras, both running and publishing; the node's exit
-    code is checked (0) when the block ends."""
+def faulty_node(log: Path, node_args: list[str] = NODE_ARGS,
+                cameras: type[FaultyCameras] = FaultyCameras) -> Iterator[tuple[NodeProcess, FaultyCameras]]:
+    """A node in its own process fed by FaultyCameras (or a subclass: `cameras`), both running and
+    publishing; the node's exit code is checked (0) when the block ends."""
     with ros_test_environment():
         context = rclpy.Context()
         rclpy.init(args=[], context=context)
         process = NodeProcess(log, node_args)
-        client = FaultyCameras(context)
+        client = cameras(context)
         try:
             client.wait_ready(process)
             client.wait_outputs(5)
