@@ -5,7 +5,8 @@
 
 Arguments: namespace, visible_topic, thermal_topic, params_file (default: the shipped
 config/tracker.yaml), model (a model folder; empty keeps the params file's, by default the shipped
-student). Fast DDS is pointed at the shipped shared-memory profile (config/fastdds_shm.xml): the
+student), autostart (true: the node configures and activates itself at start; false: launch_ros's
+LifecycleNode action starts it unconfigured, for a lifecycle manager to bring up). Fast DDS is pointed at the shipped shared-memory profile (config/fastdds_shm.xml): the
 default 512 KiB segment is smaller than one camera frame. The node's name and input topics come
 from the package (rgbt_tracker_ros/ros/names.py), so they are written once.
 """
@@ -16,7 +17,7 @@ from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 
 from rgbt_tracker_ros.ros.names import INPUT_TOPICS, NODE_NAME
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
@@ -30,8 +31,13 @@ def _tracker_node(context):
     model = LaunchConfiguration("model").perform(context)
     if model:  # only when given: an empty argument must not clear the params file's model
         parameters.append({"model": model})
+    autostart = LaunchConfiguration("autostart").perform(context).lower() in ("true", "1")
+    parameters.append({"autostart": autostart})
+    # A managed node is started by the lifecycle action, so that launch (and a lifecycle manager) can
+    # send it transitions and see its state.
+    action = Node if autostart else LifecycleNode
     return [
-        Node(
+        action(
             package=PACKAGE,
             executable=EXECUTABLE,
             name=NODE_NAME,
@@ -60,6 +66,9 @@ def generate_launch_description():
         DeclareLaunchArgument("params_file", default_value=params_file, description="node parameters (YAML)"),
         DeclareLaunchArgument("model", default_value="",
                               description="model folder (model.json + ONNX); empty: the params file's model"),
+        DeclareLaunchArgument("autostart", default_value="true",
+                              description="true: configure and activate at start; false: a managed node "
+                                          "that waits unconfigured for its lifecycle transitions"),
         SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", profile),
         OpaqueFunction(function=_tracker_node),
     ])

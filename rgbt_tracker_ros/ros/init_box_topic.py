@@ -34,9 +34,11 @@ def box_from_corners(points) -> Box:
     return x, y, max(xs) - x, max(ys) - y
 
 
-def ignored_while_followed(code: int, only_when_lost: bool) -> bool:
-    """With only_when_lost, a box that arrives while the target is followed (state byte `code`) is ignored."""
-    return only_when_lost and State(code & STATE_MASK) in FOLLOWED
+def ignored_while_followed(has_target: bool, code: int, only_when_lost: bool) -> bool:
+    """With only_when_lost, a box that arrives while the target is followed is ignored: there is a
+    target (none after a reset, before the next frame says idle) and the last frame's state byte
+    `code` says tracking or uncertain."""
+    return only_when_lost and has_target and State(code & STATE_MASK) in FOLLOWED
 
 
 @dataclass

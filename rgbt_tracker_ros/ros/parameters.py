@@ -68,6 +68,9 @@ def _tracker(name: str, description: str) -> Spec:
 
 
 SPECS: tuple[Spec, ...] = (
+    # --- lifecycle (read-only)
+    Spec("autostart", True, "configure and activate at start, as an unmanaged node; false: wait unconfigured "
+         "for a lifecycle manager's transitions (~/change_state)", read_only=True),
     # --- model and execution (read-only)
     Spec("model", "", "model folder (model.json + ONNX files); empty: the student shipped with the package",
          read_only=True),
@@ -102,6 +105,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("buffer_seconds", 2.0,
          "history of pairs (s) kept for ~/init_target on a past stamp and the catch-up after it",
          low=0.0, high=10.0),
+    Spec("buffer_megabytes", 128.0,
+         "most memory (MB) the history of pairs holds, whatever the input rate and resolution: the "
+         "oldest pairs go first when buffer_seconds would hold more", low=1.0, high=4096.0),
     Spec("init_box", None,
          "x, y, w, h in visible pixels: initialise on the next pair (at start: the first pair); unset or []: none",
          type_=ParameterType.PARAMETER_DOUBLE_ARRAY,
@@ -165,6 +171,7 @@ class RuntimeSettings:
 
     pairing: PairingSettings
     buffer_seconds: float
+    buffer_megabytes: float
     init_box: tuple[float, float, float, float] | None
     init_box_only_when_lost: bool
     debug_max_rate: float
@@ -269,6 +276,7 @@ def settings_from(values: dict) -> tuple[StartupSettings, RuntimeSettings]:
             camera_timeout=values["camera_timeout"],
         ),
         buffer_seconds=values["buffer_seconds"],
+        buffer_megabytes=values["buffer_megabytes"],
         init_box=tuple(float(v) for v in box) if box is not None and len(box) else None,
         init_box_only_when_lost=values["init_box_topic.only_when_lost"],
         debug_max_rate=values["debug_image.max_rate"],

@@ -51,7 +51,8 @@ def clean_stale_segments() -> CleanResult:
         return CleanResult(False, detail=f"{type(exc).__name__}: {exc}")
     if done.returncode != 0:
         return CleanResult(False, detail=(done.stderr or done.stdout).strip()[-300:])
-    return CleanResult(True, _count(done.stdout, "zombie segments cleaned"), _count(done.stdout, "zombie ports cleaned"))
+    return CleanResult(True, segments=_count(done.stdout, "zombie segments cleaned"),
+                       ports=_count(done.stdout, "zombie ports cleaned"))
 
 
 def _count(output: str, what: str) -> int:

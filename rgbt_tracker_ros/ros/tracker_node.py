@@ -3,6 +3,9 @@
 The decisions (pairing, catch-up, the camera-return policy, coordinate frames, the service
 answers) are `ros.node_session.NodeSession`'s, which needs no rclpy; this module declares the
 parameters, turns messages into frames and `Output`s into messages, and runs the threads.
+It is a lifecycle node: configure builds the tracker and the session, activate subscribes to the
+cameras, deactivate unsubscribes (the session stays), cleanup frees it; `autostart` (the default)
+runs configure and activate at start, so it starts like an unmanaged node.
 Threads: the image callbacks (one mutually exclusive group) only convert, pair and buffer (a
 compressed camera's callback only stores the message: a decoder thread per camera decodes the newest
 one, ros/newest_decoder.py); a worker
@@ -29,10 +32,12 @@ from geometry_msgs.msg import Point32, PolygonStamped
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode, LifecyclePublisher, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.service import Service
 from rclpy.signals import SignalHandlerOptions
 from rclpy.task import Future
+from rclpy.timer import Timer
 from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import CompressedImage, Image
 from sensor_msgs.srv import SetCameraInfo
@@ -63,96 +68,197 @@ from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 SUPERSEDED = "superseded: a later init_target request arrived before this one was handled; that one is used"
 
 
-class TrackerNode(Node):
+class TrackerNode(LifecycleNode):
+    """A managed node (docs/ros_node.md, "Lifecycle"): constructed unconfigured, with only its
+    parameters declared; configure builds the tracker, the session and the outputs, activate
+    subscribes to the cameras. main() runs configure and activate at once when `autostart` is set."""
+
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)
         # First, so that destroy_node() works on a node whose construction failed half-way.
         self._session: NodeSession | None = None
         self._worker: threading.Thread | None = None
         self._requests: RequestWorker | None = None
+        self._tracker: RGBTTracker | None = None
         self._log_bridge = None
-        self._decoders: dict[str, NewestDecoder] = {}  # per compressed camera
-        parameters.declare(self)
-        self._startup, self._runtime = parameters.read(self)
+        self._decoders: dict[str, NewestDecoder] = {}  # per compressed camera, while active
+        self._subscriptions_by_camera: dict = {}        # while active
+        self._configured: list = []                     # what configure created and cleanup destroys
+        self.failure = ""                                # why the last transition failed
+        self.finished = False                            # shut down: main() exits
+        parameters.declare(self)  # ParameterException (a value of the wrong type): main() reports it
+        self.autostart = bool(self.get_parameter("autostart").value)
+        self._startup, self._runtime = None, None
         self._log_bridge = _RosLogBridge(self.get_logger())
         logging.getLogger("rgbt_tracker_ros").addHandler(self._log_bridge)
-        self._tracker = RGBTTracker(self._startup.tracker_config())  # InputError: main() reports it
-        self._last_debug = 0.0
-        self._frame_sizes: dict[str, Size] = {}  # (width, height) of each camera's last converted frame
-
-        self._target_pub = self.create_publisher(PolygonStamped, private(TARGET_TOPIC), OUTPUT_QOS)
-        self._score_pub = self.create_publisher(Float32, private(SCORE_TOPIC), OUTPUT_QOS)
-        self._state_pub = self.create_publisher(UInt8, private(STATE_TOPIC), OUTPUT_QOS)
-        self._result_pub = self.create_publisher(DiagnosticArray, private(RESULT_TOPIC), OUTPUT_QOS)
         self._status_prefix = self.get_fully_qualified_name().lstrip("/")  # e.g. "drone1/rgbt_tracker"
-        self._debug_pub = self.create_publisher(Image, private(DEBUG_IMAGE_TOPIC), DEBUG_QOS)
-        self._diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, OUTPUT_QOS)
+        self._init_box_report = InitBoxReport()
+        self.add_on_set_parameters_callback(self._validate_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
 
-        input_qos = QoSProfile(
-            depth=self._startup.depth, history=HistoryPolicy.KEEP_LAST, durability=DurabilityPolicy.VOLATILE,
-            reliability=(ReliabilityPolicy.RELIABLE if self._startup.reliability == "reliable"
-                         else ReliabilityPolicy.BEST_EFFORT),
-        )
-        inputs = MutuallyExclusiveCallbackGroup()
-        self._subscriptions_by_camera = {camera: self._subscribe(camera, input_qos, inputs) for camera in CAMERAS}
+    # ------------------------------------------------------------------ lifecycle
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Read and check the parameters, load and probe the model, create the outputs, services and
+        threads. A bad parameter or model fails the transition with the reason in the log (and in
+        `failure`); the node stays unconfigured and up."""
+        try:
+            self._configure()
+        except InputError as exc:
+            self._release()
+            self.failure = str(exc)
+            self.get_logger().error(f"configure failed: {exc}")
+            return TransitionCallbackReturn.FAILURE
+        self.failure = ""
+        return super().on_configure(state)
+
+    def _configure(self) -> None:
+        self._startup, self._runtime = parameters.read(self)
+        self._tracker = RGBTTracker(self._startup.tracker_config())
+        self._last_debug = 0.0
+        self._last_code = 0  # the ~/state byte last published (~/init_box only_when_lost reads it)
+        self._frame_sizes: dict[str, Size] = {}  # (width, height) of each camera's last converted frame
+        publisher = self._configured_publisher
+        self._target_pub = publisher(PolygonStamped, private(TARGET_TOPIC), OUTPUT_QOS)
+        self._score_pub = publisher(Float32, private(SCORE_TOPIC), OUTPUT_QOS)
+        self._state_pub = publisher(UInt8, private(STATE_TOPIC), OUTPUT_QOS)
+        self._result_pub = publisher(DiagnosticArray, private(RESULT_TOPIC), OUTPUT_QOS)
+        self._debug_pub = publisher(Image, private(DEBUG_IMAGE_TOPIC), DEBUG_QOS)
+        self._diagnostics_pub = publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, OUTPUT_QOS)
         self._session = NodeSession(
             self._tracker, self, pairing=self._runtime.pairing, buffer_seconds=self._runtime.buffer_seconds,
+            buffer_megabytes=self._runtime.buffer_megabytes,
             init_box=self._runtime.init_box, log=_RosSessionLog(self.get_logger()),
-            topics={c: s.topic_name for c, s in self._subscriptions_by_camera.items()},
+            topics={camera: self._input_topic(camera) for camera in CAMERAS},
         )
         # Reentrant: every waiting request is taken at once and queued on the request thread (an
         # exclusive group would take the next only after the previous one's answer).
         self._requests = RequestWorker(self._request_failed)
         services = ReentrantCallbackGroup()
-        self.create_service(SetCameraInfo, private(INIT_TARGET_SERVICE), self._on_init_target,
-                            qos_profile=SERVICE_QOS, callback_group=services)
-        self.create_service(Trigger, private(RESET_SERVICE), self._on_reset, qos_profile=SERVICE_QOS,
-                            callback_group=services)
-        self._init_box_report = InitBoxReport()
-        self._last_code = 0  # the ~/state byte last published (~/init_box only_when_lost reads it)
-        self.create_subscription(PolygonStamped, private(INIT_BOX_TOPIC), self._on_init_box, INIT_BOX_QOS,
-                                 callback_group=services)
-        self.create_timer(1.0, self._publish_diagnostics, callback_group=MutuallyExclusiveCallbackGroup())
-        self.add_on_set_parameters_callback(self._validate_parameters)
-        self.add_post_set_parameters_callback(self._apply_parameters)
-
+        self._configured += [
+            self.create_service(SetCameraInfo, private(INIT_TARGET_SERVICE), self._on_init_target,
+                                qos_profile=SERVICE_QOS, callback_group=services),
+            self.create_service(Trigger, private(RESET_SERVICE), self._on_reset, qos_profile=SERVICE_QOS,
+                                callback_group=services),
+            self.create_subscription(PolygonStamped, private(INIT_BOX_TOPIC), self._on_init_box, INIT_BOX_QOS,
+                                     callback_group=services),
+            self.create_timer(1.0, self._publish_diagnostics, callback_group=MutuallyExclusiveCallbackGroup()),
+        ]
         self._worker = threading.Thread(target=self._work, name="rgbt_tracker_worker", daemon=True)
         self._worker.start()
+        self.get_logger().info(f"configured: model {self._tracker.name} on {self._tracker.provider}")
+
+    def _configured_publisher(self, msg_type, topic: str, qos):
+        """A lifecycle publisher: it publishes only while the node is active."""
+        publisher = self.create_lifecycle_publisher(msg_type, topic, qos)
+        self._configured.append(publisher)
+        return publisher
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Subscribe to the cameras and publish."""
+        self._subscriptions_by_camera = self._create_camera_subscriptions()
         self.get_logger().info(
             f"tracking with model {self._tracker.name} on {self._tracker.provider}; inputs "
-            f"{self._subscriptions_by_camera[VISIBLE].topic_name} and "
-            f"{self._subscriptions_by_camera[THERMAL].topic_name} ({self._startup.reliability}, "
+            f"{self._input_topic(VISIBLE)} and {self._input_topic(THERMAL)} ({self._startup.reliability}, "
             f"depth {self._startup.depth})"
         )
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop publishing and drop the camera subscriptions; the session (target, buffered pairs) stays."""
+        result = super().on_deactivate(state)
+        self._drop_camera_subscriptions()
+        self.get_logger().info("deactivated: cameras unsubscribed, outputs stopped; the session is kept")
+        return result
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Free the tracker's sessions, the pair buffer and the outputs: back to unconfigured."""
+        self._release()
+        self.get_logger().info("cleaned up: tracker, buffers and outputs freed")
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """From any state: release everything; main() then exits 0."""
+        self._drop_camera_subscriptions()
+        self._release()
+        self.finished = True
+        self.get_logger().info("shut down")
+        return super().on_shutdown(state)
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """A transition raised: release what was built and go back to unconfigured."""
+        self._drop_camera_subscriptions()
+        self._release()
+        self.get_logger().error(f"a lifecycle transition from {state.label} failed; the node is unconfigured")
+        return super().on_error(state)
+
+    def _release(self) -> None:
+        """Stop the threads, then destroy what configure created (the worker publishes: it goes first)."""
+        if self._requests is not None:
+            self._requests.stop()
+        if self._session is not None:
+            self._session.stop()
+        if self._worker is not None and self._worker.is_alive():
+            self._worker.join(timeout=5.0)
+        for entity in reversed(self._configured):
+            self._destroy(entity)
+        self._configured = []
+        self._session = self._worker = self._requests = self._tracker = None
+
+    def _destroy(self, entity) -> None:
+        if isinstance(entity, LifecyclePublisher):
+            self.destroy_lifecycle_publisher(entity)
+        elif isinstance(entity, Service):
+            self.destroy_service(entity)
+        elif isinstance(entity, Timer):
+            self.destroy_timer(entity)
+        else:
+            self.destroy_subscription(entity)
 
     def destroy_node(self) -> None:
-        session, worker = getattr(self, "_session", None), getattr(self, "_worker", None)
-        if getattr(self, "_requests", None) is not None:
-            self._requests.stop()
-        if session is not None:
-            session.stop()
-        for decoder in getattr(self, "_decoders", {}).values():
-            decoder.stop()
-        if worker is not None and worker.is_alive():
-            worker.join(timeout=5.0)
+        self._drop_camera_subscriptions()
+        self._release()
         if getattr(self, "_log_bridge", None) is not None:
             logging.getLogger("rgbt_tracker_ros").removeHandler(self._log_bridge)
         super().destroy_node()
 
     # ------------------------------------------------------------------ inputs
 
+    def _create_camera_subscriptions(self) -> dict:
+        """{camera: subscription}, in one mutually exclusive group."""
+        input_qos = QoSProfile(
+            depth=self._startup.depth, history=HistoryPolicy.KEEP_LAST, durability=DurabilityPolicy.VOLATILE,
+            reliability=(ReliabilityPolicy.RELIABLE if self._startup.reliability == "reliable"
+                         else ReliabilityPolicy.BEST_EFFORT),
+        )
+        inputs = MutuallyExclusiveCallbackGroup()
+        return {camera: self._subscribe(camera, input_qos, inputs) for camera in CAMERAS}
+
+    def _drop_camera_subscriptions(self) -> None:
+        for subscription in getattr(self, "_subscriptions_by_camera", {}).values():
+            self.destroy_subscription(subscription)
+        self._subscriptions_by_camera = {}
+        for decoder in getattr(self, "_decoders", {}).values():
+            decoder.stop()
+        self._decoders = {}
+
+    def _input_topic(self, camera: str) -> str:
+        """The camera's topic, resolved (namespace, remapping); with `<camera>.transport` compressed,
+        `<topic>/compressed` (image_transport's name: the remapped topic, then /compressed)."""
+        topic = self.resolve_topic_name(INPUT_TOPICS[camera])
+        return topic + COMPRESSED_SUFFIX if self._startup.transports[camera] == "compressed" else topic
+
     def _subscribe(self, camera: str, qos: QoSProfile, group):
         """Image on the camera's topic; with `<camera>.transport` compressed, CompressedImage on
-        `<topic>/compressed` (image_transport's name: the remapped topic, then /compressed)."""
+        `<topic>/compressed`, decoded on the camera's decoder thread."""
         if self._startup.transports[camera] == "raw":
             return self.create_subscription(Image, INPUT_TOPICS[camera], partial(self._on_image, camera), qos,
                                             callback_group=group)
         self._decoders[camera] = NewestDecoder(
             f"rgbt_tracker_decode_{camera}", CONVERTERS[("compressed", camera)], partial(self._use_frame, camera),
             partial(self._reject, camera), self._decoding_failed)
-        topic = self.resolve_topic_name(INPUT_TOPICS[camera]) + COMPRESSED_SUFFIX
-        return self.create_subscription(CompressedImage, topic, partial(self._on_compressed, camera), qos,
-                                        callback_group=group)
+        return self.create_subscription(CompressedImage, self._input_topic(camera),
+                                        partial(self._on_compressed, camera), qos, callback_group=group)
 
     def _on_image(self, camera: str, msg: Image) -> None:
         received = time.monotonic()
@@ -233,7 +339,7 @@ class TrackerNode(Node):
         health.provider = self._tracker.provider
         health.homography = ("default (scaling onto the visible size)" if homography is None
                              else str(np.round(homography, 6).tolist()))
-        health.topics = {c: s.topic_name for c, s in self._subscriptions_by_camera.items()}
+        health.topics = {camera: self._input_topic(camera) for camera in CAMERAS}
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
         name = f"{self._status_prefix}: tracker"  # e.g. "drone1/rgbt_tracker: tracker"
@@ -285,12 +391,14 @@ class TrackerNode(Node):
         except InputError as exc:
             self._refuse_init_box([(p.x, p.y) for p in msg.polygon.points], str(exc))
             return
-        self._requests.submit(Request(partial(self._init_from_box, box, stamp_to_ns(msg.header.stamp)),
-                                      key=INIT_BOX_TOPIC, superseded=partial(self._init_box_report.count, "superseded")))
+        run = partial(self._init_from_box, box, stamp_to_ns(msg.header.stamp))
+        self._requests.submit(Request(run, key=INIT_BOX_TOPIC,
+                                      superseded=partial(self._init_box_report.count, "superseded")))
 
     def _init_from_box(self, box, stamp_ns: int) -> None:
         """Request thread: the init_target service's checks and catch-up, for a box from the topic."""
-        if ignored_while_followed(self._last_code, self._runtime.init_box_only_when_lost):
+        only_when_lost = self._runtime.init_box_only_when_lost
+        if ignored_while_followed(self._session.tracking, self._last_code, only_when_lost):
             self._init_box_report.count("ignored")
             return
         reason = parameters.init_box_problem(box, self._box_frame_size(), self._tracker.config.min_box)
@@ -338,7 +446,7 @@ class TrackerNode(Node):
             _, runtime = self._candidate_settings(changed)
         except (InputError, ValueError) as exc:
             return SetParametersResult(successful=False, reason=str(exc))
-        if any(p.name == "init_box" for p in changed) and runtime.init_box is not None:
+        if any(p.name == "init_box" for p in changed) and runtime.init_box is not None and self._tracker is not None:
             reason = parameters.init_box_problem(runtime.init_box, self._box_frame_size(),
                                                  self._tracker.config.min_box)
             if reason is not None:
@@ -359,7 +467,9 @@ class TrackerNode(Node):
     def _apply_parameters(self, changed) -> None:
         _, runtime = self._candidate_settings([])
         self._runtime = runtime
-        self._session.update(runtime.pairing, runtime.buffer_seconds)
+        if self._session is None:
+            return  # unconfigured: configure reads them
+        self._session.update(runtime.pairing, runtime.buffer_seconds, runtime.buffer_megabytes)
         if any(p.name == "init_box" for p in changed) and runtime.init_box is not None:
             # On the request thread: request_init waits for the tracker, the executor must not.
             self._requests.submit(Request(partial(self._session.request_init, runtime.init_box)))
@@ -418,6 +528,17 @@ def _log_cleaning(cleaned: CleanResult) -> None:
 SHUTDOWN_GRACE_S = 10.0  # from the end of spinning to the process's exit
 
 
+def _start(node: TrackerNode) -> bool:
+    """autostart: configure and activate, as an unmanaged node starts (False: configure failed)."""
+    if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+        node.failure = node.failure or "configure failed (see the log)"
+        return False
+    if node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+        node.failure = "activate failed (see the log)"
+        return False
+    return True
+
+
 def main(args: list[str] | None = None) -> int:
     stop = StopSignals()  # before rclpy starts any thread: SIGINT/SIGTERM become a stop request
     # Every way of starting the node (launch, the tracker_node executable, python -m) gets the shipped
@@ -429,8 +550,13 @@ def main(args: list[str] | None = None) -> int:
     _log_cleaning(cleaned)
     try:
         node = TrackerNode()
-    except (InputError, ParameterException) as exc:
+    except ParameterException as exc:  # a value of the wrong type, refused when it is declared
         rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
+        rclpy.try_shutdown()
+        return 1
+    if node.autostart and not _start(node):
+        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {node.failure}")
+        node.destroy_node()
         rclpy.try_shutdown()
         return 1
     # One executor thread for the callbacks (they only convert, pair and buffer; the tracking runs on
@@ -442,7 +568,7 @@ def main(args: list[str] | None = None) -> int:
     wake = node.create_guard_condition(lambda: None)  # a stop signal ends the wait of spin_once
     stop.on_stop(wake.trigger)
     try:
-        while not stop.requested:
+        while not stop.requested and not node.finished:  # finished: the shutdown transition
             executor.spin_once()
     except ExternalShutdownException:  # the context was shut down by someone else
         pass

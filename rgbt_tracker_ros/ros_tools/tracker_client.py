@@ -174,7 +174,8 @@ class TrackerClient:
 
     def _servers(self) -> frozenset[bytes]:
         """The endpoints publishing the node's ~/state: a new one means a node (re)started."""
-        return frozenset(bytes(info.endpoint_gid) for info in self.node.get_publishers_info_by_topic(self.topics.state))
+        publishers = self.node.get_publishers_info_by_topic(self.topics.state)
+        return frozenset(bytes(info.endpoint_gid) for info in publishers)
 
     def _call(self, client, request, timeout_s: float) -> tuple[bool, str]:
         """Send `request`; its answer, or (False, 'no answer ...') after timeout_s.

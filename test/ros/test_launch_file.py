@@ -67,6 +67,13 @@ def _flatten(mapping: dict, prefix: str = "") -> dict:
     return out
 
 
+def _node_call(tree) -> ast.Call:
+    """The one call that starts the node (Node, or LifecycleNode with autostart false)."""
+    (call,) = [c for c in ast.walk(tree)
+               if isinstance(c, ast.Call) and any(k.arg == "executable" for k in c.keywords)]
+    return call
+
+
 def _installed_globs() -> list[str]:
     """The glob patterns setup.py's data_files install."""
     tree = ast.parse((REPO / "setup.py").read_text())
@@ -88,7 +95,7 @@ def _imported_from_names(tree: ast.Module) -> set[str]:
 def test_launch_file_names_the_installed_executable():
     tree = _tree()
     constants = _constants(tree)
-    (node_call,) = _calls(tree, "Node")
+    node_call = _node_call(tree)
     keywords = {k.arg: _value(k.value, constants) for k in node_call.keywords}
     assert keywords["package"] == _package_name() == "rgbt_tracker_ros"
     # The node's name is the package's own constant, not a copy of it.
@@ -123,18 +130,18 @@ def test_launch_arguments_are_declared_and_used():
     tree = _tree()
     declared = {_value(c.args[0], {}) for c in _calls(tree, "DeclareLaunchArgument")}
     used = {_value(c.args[0], {}) for c in _calls(tree, "LaunchConfiguration")}
-    assert declared == {"namespace", "visible_topic", "thermal_topic", "params_file", "model"}
+    assert declared == {"namespace", "visible_topic", "thermal_topic", "params_file", "model", "autostart"}
     assert used == declared
 
 
 def test_launch_file_remaps_the_node_inputs_and_passes_declared_parameters():
     tree = _tree()
-    sources = [ast.unparse(elt.elts[0]) for call in _calls(tree, "Node") for k in call.keywords
+    sources = [ast.unparse(elt.elts[0]) for k in _node_call(tree).keywords
                if k.arg == "remappings" for elt in k.value.elts]
     assert sources == ["INPUT_TOPICS[VISIBLE]", "INPUT_TOPICS[THERMAL]"]  # the node's own names
     assert "INPUT_TOPICS" in _imported_from_names(tree)
     passed = {k.value for d in ast.walk(tree) if isinstance(d, ast.Dict) for k in d.keys}
-    assert passed == {"model"}
+    assert passed == {"model", "autostart"}
     assert passed <= set(parameters.SPEC_BY_NAME) and passed <= set(_flatten(_params()))
 
 
@@ -182,7 +189,8 @@ def launch_stubs(monkeypatch):
     substitutions.LaunchConfiguration = _Substitution
     launch_ros = types.ModuleType("launch_ros")
     launch_ros_actions = types.ModuleType("launch_ros.actions")
-    launch_ros_actions.Node = _Recorder
+    launch_ros_actions.Node = type("Node", (_Recorder,), {})
+    launch_ros_actions.LifecycleNode = type("LifecycleNode", (_Recorder,), {})
     ament = types.ModuleType("ament_index_python.packages")
     ament.get_package_share_directory = lambda package: str(REPO)
     for name, module in {"launch": launch, "launch.actions": actions, "launch.substitutions": substitutions,
@@ -208,7 +216,8 @@ def test_launch_description_runs(launch_stubs):
     (env,) = [e for e in entities if e.args and e.args[0] == "FASTDDS_DEFAULT_PROFILES_FILE"]
     assert Path(env.args[1]) == PROFILE
     assert node.kwargs["executable"] == "tracker_node" and node.kwargs["name"] == NODE_NAME
-    assert node.kwargs["parameters"] == [str(PARAMS)]  # no model override unless asked for
+    assert type(node).__name__ == "Node"  # autostart: an unmanaged start
+    assert node.kwargs["parameters"] == [str(PARAMS), {"autostart": True}]  # no model override unless asked for
     remaps = dict((src, sub.name) for src, sub in node.kwargs["remappings"])
     assert remaps == {"visible/image": "visible_topic", "thermal/image": "thermal_topic"}
     defaults = {e.args[0]: e.kwargs["default_value"] for e in entities if type(e).__name__ == "DeclareLaunchArgument"}
@@ -217,7 +226,19 @@ def test_launch_description_runs(launch_stubs):
 
 def test_launch_model_argument_overrides_the_params_file(launch_stubs):
     _, node = _launch(launch_stubs, model="/models/student_v2")
-    assert node.kwargs["parameters"] == [str(PARAMS), {"model": "/models/student_v2"}]
+    assert node.kwargs["parameters"] == [str(PARAMS), {"model": "/models/student_v2"}, {"autostart": True}]
+
+
+def test_launch_autostart_false_starts_a_managed_node(launch_stubs):
+    tree = _tree()
+    imported = {alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+                and node.module == "launch_ros.actions" for alias in node.names}
+    assert imported == {"Node", "LifecycleNode"}
+    _, node = _launch(launch_stubs, autostart="false")
+    assert type(node).__name__ == "LifecycleNode"  # launch_ros's lifecycle action
+    assert node.kwargs["parameters"] == [str(PARAMS), {"autostart": False}]
+    assert node.kwargs["name"] == NODE_NAME and node.kwargs["executable"] == "tracker_node"
+    assert node.kwargs["namespace"].name == "namespace"  # the lifecycle action needs both
 
 
 # ------------------------------------------------------------------------------------- config files

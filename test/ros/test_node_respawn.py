@@ -58,6 +58,7 @@ def test_a_respawned_node_serves_the_client_that_stayed_up(tmp_path):
             cameras = LiveClient(rclpy.get_default_context())
             client = TrackerClient()
             cameras.wait_ready(first)
+            cameras.wait_outputs(3)
             assert client.init_target(box_at(cameras.frame_index), 0, timeout_s=20.0)[0]
             created = _shm_files() - before  # by the node and by this process
             assert not _unowned_locks(created)
