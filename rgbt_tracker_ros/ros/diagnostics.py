@@ -71,6 +71,7 @@ class Health:
     measured_offset_s: float | None = None  # the value for sync.thermal_offset, from arrival times
     thermal_offset_s: float = 0.0           # sync.thermal_offset as set
     topics: dict = field(default_factory=lambda: dict.fromkeys(CAMERAS, ""))
+    pair_buffer: tuple[int, float, float] | None = None  # pairs, seconds, MB held for ~/init_target
     pair_hz: float = 0.0
     processed_hz: float = 0.0
     skew_ms: float | None = None           # mean |stamp difference| of the pairs since the last tick
@@ -263,6 +264,8 @@ def to_status(h: Health, name: str, hardware_id: str):
         ("unpaired visible frames", str(h.unpaired["visible"])),
         ("unpaired thermal frames", str(h.unpaired["thermal"])),
         ("dropped pairs", str(h.dropped_pairs)),
+        ("pair buffer", "n/a" if h.pair_buffer is None else
+         "{} pairs, {:.2f} s, {:.0f} MB".format(*h.pair_buffer)),
         ("rejected visible frames", str(h.bad_frames["visible"])),
         ("rejected thermal frames", str(h.bad_frames["thermal"])),
         ("last rejection", h.recent_bad_input or "none recently"),

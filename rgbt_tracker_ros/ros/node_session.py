@@ -47,9 +47,10 @@ from typing import Callable, Protocol
 import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.common.native_memory import release_free_heap
 from rgbt_tracker_ros.ros import diagnostics
 from rgbt_tracker_ros.ros.camera_resolution import CameraResolution, ResolutionChange, scale_box
-from rgbt_tracker_ros.ros.pair_buffer import PairBuffer, StampNotBuffered
+from rgbt_tracker_ros.ros.pair_buffer import DEFAULT_MAX_BYTES, PairBuffer, StampNotBuffered
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE, ApproximateTimePairer, Pair, PairingSettings
 from rgbt_tracker_ros.ros.state import State, encode, from_track_state
 from rgbt_tracker_ros.tracking.frame_check import FrameCheck
@@ -58,6 +59,10 @@ from rgbt_tracker_ros.tracking.preprocessing import as_thermal, as_visible_rgb
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 Box = tuple[float, float, float, float]
+_MB = 1024 * 1024
+# Freed heap memory beyond this goes back to the system (checked by the worker once a second), so
+# the resident memory comes down after a flood of frames (common/native_memory.py).
+FREE_HEAP_KEPT_BYTES = 32 * _MB
 # What the tracker takes from each camera (the checks it runs itself), applied as frames arrive.
 _TRACKER_INPUT = {VISIBLE: as_visible_rgb, THERMAL: as_thermal}
 
@@ -153,7 +158,8 @@ class NodeSession:
     """The node's decisions, in plain Python: see the module docstring. Thread-safe."""
 
     def __init__(self, tracker: RGBTTracker, outputs: Outputs, *, pairing: PairingSettings,
-                 buffer_seconds: float, init_box: Box | None = None, topics: dict[str, str] | None = None,
+                 buffer_seconds: float, buffer_megabytes: float = DEFAULT_MAX_BYTES / _MB,
+                 init_box: Box | None = None, topics: dict[str, str] | None = None,
                  log: SessionLog | None = None, clock: Callable[[], float] = time.monotonic):
         self._tracker = tracker
         self._outputs = outputs
@@ -166,7 +172,8 @@ class NodeSession:
         self._wake = threading.Condition()
         self._stopping = False
         self._pairer = ApproximateTimePairer(pairing, now)
-        self._buffer = PairBuffer(buffer_seconds)
+        self._buffer = PairBuffer(buffer_seconds, max_bytes=round(buffer_megabytes * _MB))
+        self._heap_checked = now
         self._pending: Work | None = None              # newest pair not yet taken by the worker
         self._epoch = 0                                  # bumped when time goes back
         self._target: _Target | None = None
@@ -291,8 +298,16 @@ class NodeSession:
                     self._log.error(f"init_box {list(box)} rejected: {exc}")
             if self._target is None:
                 self._publish(pair, None, 0.0, State.IDLE, self._idle_content(pair))
-                return
-            self._publish(pair, *self._track(pair))
+            else:
+                self._publish(pair, *self._track(pair))
+        self._release_free_heap()
+
+    def _release_free_heap(self) -> None:
+        """Once a second, on the worker thread (never on the camera callbacks')."""
+        now = self._clock()
+        if now - self._heap_checked >= 1.0:
+            self._heap_checked = now
+            release_free_heap(FREE_HEAP_KEPT_BYTES)
 
     def _start(self, pair: Pair, box) -> dict[str, str]:
         """Initialise on `pair` with `box` in visible pixels (called under _tracker_lock); the cameras
@@ -463,8 +478,10 @@ class NodeSession:
     def health(self, now: float, latency_warn_ms: float) -> diagnostics.Health:
         """The diagnostics snapshot of this tick (the node adds model, provider, homography, topics)."""
         with self._lock:
-            return self._stats.health(now, self._pairer, latency_warn_ms,
-                                      {camera: r.size for camera, r in self._resolutions.items()})
+            health = self._stats.health(now, self._pairer, latency_warn_ms,
+                                        {camera: r.size for camera, r in self._resolutions.items()})
+            health.pair_buffer = (len(self._buffer), self._buffer.span_s(), self._buffer.nbytes / _MB)
+            return health
 
     # ------------------------------------------------------------------ requests (services, parameters)
 
@@ -537,12 +554,12 @@ class NodeSession:
         with self._tracker_lock:
             self._init_request = box
 
-    def update(self, pairing: PairingSettings, buffer_seconds: float) -> None:
-        """New run-time settings of the pairing and the pair buffer."""
+    def update(self, pairing: PairingSettings, buffer_seconds: float, buffer_megabytes: float | None = None) -> None:
+        """New run-time settings of the pairing and the pair buffer (`buffer_megabytes` None: unchanged)."""
         with self._lock:
             changed = pairing != self._pairer.settings  # a camera set aside gets a new chance to pair
             self._pairer.update(pairing, self._clock() if changed else None)
-            self._buffer.resize(buffer_seconds)
+            self._buffer.resize(buffer_seconds, None if buffer_megabytes is None else round(buffer_megabytes * _MB))
 
     @property
     def tracking(self) -> bool:
