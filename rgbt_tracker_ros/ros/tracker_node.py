@@ -104,10 +104,10 @@ class TrackerNode(LifecycleNode):
         `failure`); the node stays unconfigured and up."""
         try:
             self._configure()
-        except InputError as exc:
+        except Exception as exc:  # rclpy would turn it into ERROR without a word: say why, stay up
             self._release()
-            self.failure = str(exc)
-            self.get_logger().error(f"configure failed: {exc}")
+            self.failure = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+            self.get_logger().error(f"configure failed: {self.failure}")
             return TransitionCallbackReturn.FAILURE
         self.failure = ""
         return super().on_configure(state)
