@@ -497,6 +497,10 @@ class NodeSession:
             except StampNotBuffered as exc:
                 return False, str(exc)
             epoch, newest = self._epoch, self._buffer.newest()
+            # Pairs that arrive during the catch-up are tracked too, but no more than twice the
+            # buffer's pairs: a tracker slower than the cameras (a loaded CPU) would chase the present
+            # for ever; the worker goes on from the newest pair.
+            most_steps = 2 * len(self._buffer)
         started = self._clock()
         with self._tracker_lock:
             try:
@@ -505,12 +509,12 @@ class NodeSession:
                 return False, f"rejected: {exc}"
             self._init_request = None
             last, result, steps = pair, None, 0
-            while steps < 10 * self._buffer.max_pairs:  # catch up through the pairs after the box's one
+            while steps < most_steps:  # catch up through the pairs after the box's one
                 with self._lock:
                     following = self._buffer.after(last.stamp_ns) if self._epoch == epoch else []
                 if not following:
                     break
-                for later in following:
+                for later in following[:most_steps - steps]:
                     result, last, steps = self._track(later), later, steps + 1
             if result is None:
                 result = self._track(pair)
