@@ -1,8 +1,9 @@
 """`rgbt-tracker node-bench`: latency, rate, CPU and memory of the running tracker node, measured from outside.
 
-Starts the node as its own process, plays a synthetic 640x480 rgb8 + 640x512 mono16 sequence into it
-at --rate, initialises through `~/init_target` and measures for --seconds (ros_tools/node_bench.py
-does the work); --find-ceiling steps the rate up. Human text goes to stderr; --json prints one
+Starts the node as its own process, plays a synthetic 640x480 rgb8 (--visible-size) + 640x512 mono16
+sequence into it at --rate, initialises through `~/init_target` and measures for --seconds
+(ros_tools/node_bench.py does the work); --find-ceiling steps the rate up; --flood-hz floods it and
+reports its memory. Human text goes to stderr; --json prints one
 JSON object on stdout. Exit codes: 0 done; 1 the node failed; 2 bad input; 130 interrupted.
 """
 
@@ -17,7 +18,7 @@ from rgbt_tracker_ros.commands.runner import guarded, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
 from rgbt_tracker_ros.ros.names import NODE_MODULE, NODE_NAME
-from rgbt_tracker_ros.ros_tools.node_bench import BenchSettings, run_bench
+from rgbt_tracker_ros.ros_tools.node_bench import VISIBLE_SIZE, BenchSettings, run_bench
 from rgbt_tracker_ros.ros_tools.player import QOS_CHOICES
 
 NAME = "node-bench"
@@ -34,6 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transport", choices=TRANSPORTS, default="raw",
                         help="camera messages: raw Image, or compressed (CompressedImage: jpeg visible, 16-bit png "
                              "thermal, decoded by the node; latency includes the decode) (default %(default)s)")
+    parser.add_argument("--visible-size", type=_size, default=VISIBLE_SIZE, metavar="WxH",
+                        help="visible frames' size (default 640x480; thermal stays 640x512)")
+    parser.add_argument("--flood-hz", type=float, default=None, metavar="HZ",
+                        help="flood mode: --rate for --seconds, this rate for --flood-seconds, --rate for "
+                             "--after-flood; reports the node's RSS at the flood's start, peak and after")
+    parser.add_argument("--flood-seconds", type=float, default=10.0, metavar="S", help="(default %(default)s)")
+    parser.add_argument("--after-flood", type=float, default=20.0, metavar="S",
+                        help="time at --rate after the flood before the last RSS reading (default %(default)s)")
     parser.add_argument("--find-ceiling", action="store_true",
                         help="step the rate up from --rate and report the highest with every pair processed")
     parser.add_argument("--ceiling-step", type=float, default=1.25, metavar="FACTOR",
@@ -67,12 +76,24 @@ def _node_bench(args: argparse.Namespace) -> int:
     settings = BenchSettings(rate_hz=args.rate, seconds=args.seconds, warmup_s=args.warmup, qos=args.qos,
                              node_name=args.node_name, node_command=args.node_command,
                              ros_args=tuple(ros_args), startup_timeout_s=args.startup_timeout,
-                             transport=args.transport)
+                             transport=args.transport, visible_size=args.visible_size, flood_hz=args.flood_hz,
+                             flood_seconds=args.flood_seconds, after_flood_s=args.after_flood)
+    if args.flood_hz is not None and args.find_ceiling:
+        raise InputError("--flood-hz and --find-ceiling are separate runs: give one of them")
     report = run_bench(settings, args.find_ceiling, args.ceiling_step, args.ceiling_max,
                        args.ceiling_seconds, args.node_log)
     if args.json:
         print(json.dumps(report))
     return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    """'1920x1080' -> (1920, 1080)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1920x1080, got {text!r}") from None
+    return width, height
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,12 +8,20 @@ initialises the target through `~/init_target`, and after a warm-up measures for
 - the node's CPU (percent of one core, children included) and resident memory at the start, halfway and
   end (also without shared pages: the DDS shared-memory segments count as resident once touched).
 --find-ceiling repeats shorter runs at rising rates and reports the highest with no dropped pair.
+--visible-size plays visible frames of another size (1920x1080, 3840x2160; thermal stays 640x512).
+--flood-hz runs three phases: --rate for --seconds, --flood-hz for --flood-seconds, --rate for
+--after-flood seconds, and reports the node's resident memory at the flood's start, its peak
+(sampled every 0.25 s through the flood) and at the end of the phase after it, with each phase's
+rates and latency. Frames larger than 640x480 and floods are rendered before playing (rendering a
+1920x1080 frame takes 43 ms, a 3840x2160 one 176 ms here) and played forth and back, so the target
+never jumps.
 Human text goes to stderr; a node that fails raises NodeFailed (a JobFailed). The command
 (arguments, --json) is commands/node_bench.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
@@ -23,6 +31,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import rclpy
 
 from rgbt_tracker_ros.common.errors import InputError
@@ -44,6 +53,10 @@ BENCH_SEED = 1_000_000          # the first synthetic validation sequence
 COMPRESSED_FRAMES = 300
 # Time after the last measured pair for its result to arrive.
 GRACE_S = 1.0
+# Pre-rendered frames: at most this many, and at most this much memory in this process.
+PRERENDER_FRAMES = 150
+PRERENDER_BYTES = 768 * 2**20
+RSS_SAMPLE_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,21 @@ class BenchSettings:
     startup_timeout_s: float = 60.0
     seed: int = BENCH_SEED
     transport: str = "raw"                   # both cameras: raw Image or CompressedImage (jpeg / 16-bit png)
+    visible_size: tuple[int, int] = VISIBLE_SIZE
+    flood_hz: float | None = None            # None: no flood
+    flood_seconds: float = 10.0
+    after_flood_s: float = 20.0
 
     def __post_init__(self) -> None:
+        width, height = self.visible_size
+        if not (64 <= width <= 7680 and 64 <= height <= 4320):
+            raise InputError(f"--visible-size must be within 64x64..7680x4320, got {width}x{height}")
+        if self.flood_hz is not None and not 1.0 <= self.flood_hz <= 1000.0:
+            raise InputError(f"--flood-hz must be in [1, 1000] Hz, got {self.flood_hz}")
+        if not 1.0 <= self.flood_seconds <= 600.0:
+            raise InputError(f"--flood-seconds must be in [1, 600], got {self.flood_seconds}")
+        if not 1.0 <= self.after_flood_s <= 600.0:
+            raise InputError(f"--after-flood must be in [1, 600] s, got {self.after_flood_s}")
         if self.transport not in TRANSPORTS:
             raise InputError(f"--transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}")
         if not 1.0 <= self.rate_hz <= 1000.0:
@@ -92,6 +118,7 @@ class BenchResult:
     player_late_messages: int = 0
     load_average_1min: float | None = None
     transport: str = "raw"
+    visible_size: str = "640x480"
 
     def as_json(self) -> dict:
         return {k: _json_number(v) for k, v in asdict(self).items()}
@@ -126,9 +153,29 @@ def bench_sequence(settings: BenchSettings, rate_hz: float, seconds: float):
     length = int(min(6000, max(60, math.ceil((seconds + settings.warmup_s + 10.0) * rate_hz))))
     if settings.transport == "compressed":
         length = min(length, COMPRESSED_FRAMES)
-    config = SyntheticConfig(width=VISIBLE_SIZE[0], height=VISIBLE_SIZE[1], length=length,
+    prerender = settings.flood_hz is not None or tuple(settings.visible_size) != VISIBLE_SIZE
+    if prerender:
+        length = min(length, PRERENDER_FRAMES, max(8, PRERENDER_BYTES // _pair_bytes(settings.visible_size)))
+    config = SyntheticConfig(width=settings.visible_size[0], height=settings.visible_size[1], length=length,
                              thermal_size=THERMAL_SIZE)
-    return make_sequence(settings.seed, config)
+    sequence = make_sequence(settings.seed, config)
+    return forth_and_back(sequence) if prerender else sequence
+
+
+def _pair_bytes(visible_size: tuple[int, int]) -> int:
+    return visible_size[0] * visible_size[1] * 3 + THERMAL_SIZE[0] * THERMAL_SIZE[1] * 2
+
+
+def forth_and_back(sequence):
+    """The sequence rendered now, played forwards then backwards (looped, the target never jumps)."""
+    order = [*range(len(sequence)), *range(len(sequence) - 2, 0, -1)]
+    frames = [sequence.frame(i) for i in range(len(sequence))]
+    return dataclasses.replace(
+        sequence, visible=[frames[i][0] for i in order], thermal=[frames[i][1] for i in order],
+        groundtruth=sequence.groundtruth[order],
+        groundtruth_thermal=None if sequence.groundtruth_thermal is None else sequence.groundtruth_thermal[order],
+        attributes={k: np.asarray(v)[order] for k, v in sequence.attributes.items()},
+    )
 
 
 def measure(bench_node, client, meter: ProcessMeter, node_process, settings: BenchSettings,
@@ -194,6 +241,7 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
         player_late_messages=player.stats.late_messages,
         load_average_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         transport=settings.transport,
+        visible_size="{}x{}".format(*settings.visible_size),
     )
 
 
@@ -228,7 +276,7 @@ def _sleep_until(stamp_ns: int, node_process) -> None:
 def describe(result: BenchResult) -> str:
     load = f", load average {result.load_average_1min:.1f}" if result.load_average_1min is not None else ""
     return (
-        f"{result.rate_hz:g} Hz ({result.transport}) for {result.seconds:g} s: "
+        f"{result.rate_hz:g} Hz ({result.transport}), visible {result.visible_size}, for {result.seconds:g} s: "
         f"{result.processed_pairs}/{result.offered_pairs} pairs "
         f"processed ({result.processed_hz:.1f} of {result.offered_hz:.1f} Hz), {result.dropped_pairs} dropped\n"
         f"  latency visible stamp -> ~/target: p50 {result.latency_ms_p50:.1f} ms, p95 {result.latency_ms_p95:.1f} ms, "
@@ -262,7 +310,9 @@ def run_bench(settings: BenchSettings, find_ceiling: bool = False, ceiling_step:
         with connected_client(process, settings.node_name, settings.startup_timeout_s) as client:
             bench_node = rclpy.create_node(f"rgbt_node_bench_{os.getpid()}")
             meter = ProcessMeter(process.pid)
-            if not find_ceiling:
+            if settings.flood_hz is not None:
+                report = _flood_run(bench_node, client, meter, process, settings)
+            elif not find_ceiling:
                 report = _single_run(bench_node, client, meter, process, settings)
             else:
                 report = _ceiling_search(bench_node, client, meter, process, settings, ceiling_step, ceiling_max,
@@ -284,6 +334,51 @@ def _single_run(bench_node, client, meter: ProcessMeter, process, settings: Benc
     result = measure(bench_node, client, meter, process, settings, settings.rate_hz, settings.seconds, sequence)
     print(describe(result), file=sys.stderr)
     return result.as_json()
+
+
+class _PeakMemory:
+    """The node's resident memory sampled every RSS_SAMPLE_S on a thread, its peak kept."""
+
+    def __init__(self, meter: ProcessMeter):
+        self._meter = meter
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(RSS_SAMPLE_S):
+            self.peak_mb = max(self.peak_mb, self._meter.memory_mb()[0])
+
+    def __enter__(self) -> "_PeakMemory":
+        self.peak_mb = self._meter.memory_mb()[0]
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(2.0)
+
+
+def _flood_run(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings) -> dict:
+    """--rate, then --flood-hz, then --rate again; memory at the flood's start, peak, and after."""
+    phases = {}
+    for name, rate, seconds in (("before", settings.rate_hz, settings.seconds),
+                                ("flood", settings.flood_hz, settings.flood_seconds),
+                                ("after", settings.rate_hz, settings.after_flood_s)):
+        sequence = bench_sequence(settings, rate, seconds)
+        if name == "flood":
+            with _PeakMemory(meter) as peak:
+                phases[name] = measure(bench_node, client, meter, process, settings, rate, seconds, sequence)
+            flood_end = time.monotonic()
+        else:
+            phases[name] = measure(bench_node, client, meter, process, settings, rate, seconds, sequence)
+        print(f"{name}: " + describe(phases[name]), file=sys.stderr)
+    after_s = time.monotonic() - flood_end
+    start, after = phases["before"].rss_mb_end, phases["after"].rss_mb_end
+    print(f"flood: node RSS {start:.1f} MB at its start, peak {peak.peak_mb:.1f} MB ({peak.peak_mb - start:+.1f}), "
+          f"{after:.1f} MB ({after - start:+.1f}) {after_s:.0f} s after it", file=sys.stderr)
+    return {"rss_mb_start": round(start, 1), "rss_mb_peak": round(peak.peak_mb, 1), "rss_mb_after": round(after, 1),
+            "seconds_after_flood": round(after_s, 1), **{name: r.as_json() for name, r in phases.items()}}
 
 
 def _ceiling_search(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings,

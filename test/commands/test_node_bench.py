@@ -47,7 +47,33 @@ def test_node_bench_with_compressed_inputs():
     assert "10 Hz (compressed)" in result.stderr
 
 
+@pytest.mark.slow
+def test_node_bench_flood_reports_memory_before_during_and_after():
+    result = run_command("node-bench", "--seconds", "2", "--warmup", "1", "--flood-hz", "120", "--flood-seconds", "2",
+                         "--after-flood", "2", "--json", timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["rss_mb_start"] > 10 and report["rss_mb_peak"] >= report["rss_mb_start"]
+    assert report["rss_mb_after"] > 10 and report["seconds_after_flood"] >= 2
+    assert report["flood"]["rate_hz"] == 120 and report["flood"]["offered_pairs"] >= 150
+    assert report["before"]["rate_hz"] == report["after"]["rate_hz"] == 30
+    assert "flood: node RSS" in result.stderr
+
+
+@pytest.mark.slow
+def test_node_bench_visible_size():
+    result = run_command("node-bench", "--seconds", "2", "--warmup", "1", "--rate", "10", "--visible-size",
+                         "1280x720", "--json", timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["visible_size"] == "1280x720" and report["processed_pairs"] >= 10
+    assert "visible 1280x720" in result.stderr
+
+
 @pytest.mark.parametrize("args, reason", [
+    (["--visible-size", "32x32"], "--visible-size must be within 64x64..7680x4320, got 32x32"),
+    (["--flood-hz", "2000"], "--flood-hz must be in [1, 1000] Hz, got 2000.0"),
+    (["--flood-hz", "100", "--find-ceiling"], "--flood-hz and --find-ceiling are separate runs: give one of them"),
     (["--ceiling-step", "1"], "--ceiling-step must exceed 1, got 1.0"),
     (["--rate", "0.5"], "--rate must be in [1, 1000] Hz, got 0.5"),
     (["--params-file", "/nonexistent/params.yaml"], "parameters file /nonexistent/params.yaml does not exist"),
