@@ -9,6 +9,7 @@ Lighter than test/ros/test_tracker_node.py's harness: what the tests of issue 14
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -18,6 +19,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import rclpy
@@ -30,6 +32,7 @@ from std_msgs.msg import Float32, Header, UInt8
 from std_srvs.srv import Trigger
 
 from helpers.paths import REPO
+from helpers.ros_processes import ros_test_environment
 from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp, stamp_to_ns
 from rgbt_tracker_ros.ros.names import NODE_MODULE, NODE_NAME
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
@@ -207,3 +210,23 @@ class LiveClient:
 
 def stamp_ns_of(msg) -> int:
     return stamp_to_ns(msg.header.stamp)
+
+
+@contextlib.contextmanager
+def running_node(log: Path, ros_args: list[str] = NODE_ARGS) -> Iterator[tuple[NodeProcess, LiveClient]]:
+    """A node in a child process (the test's ROS environment, its own rclpy context here) and this
+    process's LiveClient of it, once its services and subscriptions are there. On the way out both
+    are stopped, and a body that succeeded also needs the node to have exited 0 (SIGTERM)."""
+    with ros_test_environment():
+        context = rclpy.Context()
+        rclpy.init(args=[], context=context)
+        process = NodeProcess(log, ros_args)
+        client = LiveClient(context)
+        try:
+            client.wait_ready(process)
+            yield process, client
+        finally:
+            client.close()
+            code = process.stop()
+            rclpy.try_shutdown(context=context)
+    assert code == 0, process.output()[-3000:]

@@ -14,7 +14,7 @@ rclpy = pytest.importorskip("rclpy")
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.parameter_client import AsyncParameterClient  # noqa: E402
 
-from helpers.live_node import NODE_ARGS, H, W, LiveClient, NodeProcess, box_at, wait_for  # noqa: E402
+from helpers.live_node import NODE_ARGS, H, W, NodeProcess, box_at, running_node, wait_for  # noqa: E402
 from helpers.ros_processes import ros_test_environment  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -22,21 +22,10 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    with ros_test_environment():
-        context = rclpy.Context()
-        rclpy.init(args=[], context=context)
-        process = NodeProcess(tmp_path_factory.mktemp("init_box") / "node.log", NODE_ARGS)
-        client = LiveClient(context)
+    with running_node(tmp_path_factory.mktemp("init_box") / "node.log") as (process, client):
         params = AsyncParameterClient(client.node, client.prefix)
-        try:
-            client.wait_ready(process)
-            assert params.wait_for_services(timeout_sec=20.0)
-            yield process, client, params
-        finally:
-            client.close()
-            code = process.stop()
-            rclpy.try_shutdown(context=context)
-        assert code == 0, process.output()[-3000:]
+        assert params.wait_for_services(timeout_sec=20.0)
+        yield process, client, params
 
 
 def _set(params, box):

@@ -22,8 +22,7 @@ from geometry_msgs.msg import Point32, PolygonStamped  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.parameter_client import AsyncParameterClient  # noqa: E402
 
-from helpers.live_node import NODE_ARGS, RELIABLE, LiveClient, NodeProcess, box_at, wait_for  # noqa: E402
-from helpers.ros_processes import ros_test_environment  # noqa: E402
+from helpers.live_node import RELIABLE, box_at, running_node, wait_for  # noqa: E402
 from rgbt_tracker_ros.common.boxes import iou  # noqa: E402
 from rgbt_tracker_ros.ros.image_conversion import ns_to_stamp  # noqa: E402
 from rgbt_tracker_ros.ros.result_message import read_result  # noqa: E402
@@ -89,24 +88,13 @@ def truth_iou(client, result) -> float:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    with ros_test_environment():
-        context = rclpy.Context()
-        rclpy.init(args=[], context=context)
-        process = NodeProcess(tmp_path_factory.mktemp("init_box_topic") / "node.log", NODE_ARGS)
-        client = LiveClient(context)
+    with running_node(tmp_path_factory.mktemp("init_box_topic") / "node.log") as (process, client):
         params = AsyncParameterClient(client.node, client.prefix)
-        try:
-            harness = Harness(process, client, params)
-            client.wait_ready(process)
-            assert params.wait_for_services(timeout_sec=20.0)
-            wait_for(lambda: harness.publisher.get_subscription_count() > 0, 20.0, "the node's ~/init_box")
-            client.wait_outputs(3)
-            yield harness
-        finally:
-            client.close()
-            code = process.stop()
-            rclpy.try_shutdown(context=context)
-        assert code == 0, process.output()[-3000:]
+        harness = Harness(process, client, params)
+        assert params.wait_for_services(timeout_sec=20.0)
+        wait_for(lambda: harness.publisher.get_subscription_count() > 0, 20.0, "the node's ~/init_box")
+        client.wait_outputs(3)
+        yield harness
 
 
 def test_a_box_with_a_past_stamp_initialises_on_that_frame_and_tracks_the_target(node):

@@ -15,8 +15,7 @@ rclpy = pytest.importorskip("rclpy")
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 
-from helpers.live_node import NODE_ARGS, LiveClient, NodeProcess, box_at, stamp_ns_of, wait_for  # noqa: E402
-from helpers.ros_processes import ros_test_environment  # noqa: E402
+from helpers.live_node import box_at, running_node, stamp_ns_of, wait_for  # noqa: E402
 from rgbt_tracker_ros.ros.result_message import read_result  # noqa: E402
 from rgbt_tracker_ros.ros.state import STATE_MASK, State  # noqa: E402
 from rgbt_tracker_ros.ros_tools.tracker_client import polygon_box  # noqa: E402
@@ -33,31 +32,20 @@ def _quiet(client, store, for_s: float = 1.0) -> bool:
 
 
 def test_the_stamped_result_matches_the_polygon_score_and_state_of_each_frame(tmp_path):
-    with ros_test_environment():
-        context = rclpy.Context()
-        rclpy.init(args=[], context=context)
-        process = NodeProcess(tmp_path / "node.log", NODE_ARGS)
-        client = LiveClient(context)
+    with running_node(tmp_path / "node.log") as (_, client):
         results: deque = deque(maxlen=2000)
         client.subscribe(DiagnosticArray, f"{client.prefix}/result", results)
-        try:
-            client.wait_ready(process)
-            client.wait_outputs(3)
-            assert client.init(box_at(client.frame_index)).success
-            t0 = time.monotonic()
-            wait_for(lambda: len(client.since(results, t0)) >= COMPARED + 20, 30.0, "results while tracking")
-            client.publishing = False
-            wait_for(lambda: _quiet(client, client.targets), 10.0, "the last outputs")
-            with client.lock:
-                targets = [m for _, m in client.targets][-COMPARED:]
-                scores = [s for _, s in client.scores][-COMPARED:]
-                states = [s for _, s in client.states][-COMPARED:]
-                stamped = [read_result(m) for _, m in results][-COMPARED:]
-        finally:
-            client.close()
-            code = process.stop()
-            rclpy.try_shutdown(context=context)
-    assert code == 0, process.output()[-3000:]
+        client.wait_outputs(3)
+        assert client.init(box_at(client.frame_index)).success
+        t0 = time.monotonic()
+        wait_for(lambda: len(client.since(results, t0)) >= COMPARED + 20, 30.0, "results while tracking")
+        client.publishing = False
+        wait_for(lambda: _quiet(client, client.targets), 10.0, "the last outputs")
+        with client.lock:
+            targets = [m for _, m in client.targets][-COMPARED:]
+            scores = [s for _, s in client.scores][-COMPARED:]
+            states = [s for _, s in client.states][-COMPARED:]
+            stamped = [read_result(m) for _, m in results][-COMPARED:]
     assert len(targets) == len(scores) == len(states) == len(stamped) == COMPARED
     for target, score, state, result in zip(targets, scores, states, stamped):
         assert result.stamp_ns == stamp_ns_of(target)

@@ -15,8 +15,7 @@ rclpy = pytest.importorskip("rclpy")
 
 from std_srvs.srv import Trigger  # noqa: E402
 
-from helpers.live_node import NODE_ARGS, LiveClient, NodeProcess, box_at, wait_for  # noqa: E402
-from helpers.ros_processes import ros_test_environment  # noqa: E402
+from helpers.live_node import box_at, running_node, wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -25,19 +24,8 @@ ANSWER_WITHIN_S = 1.0
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    with ros_test_environment():
-        context = rclpy.Context()
-        rclpy.init(args=[], context=context)
-        process = NodeProcess(tmp_path_factory.mktemp("burst") / "node.log", NODE_ARGS)
-        client = LiveClient(context)
-        try:
-            client.wait_ready(process)
-            yield process, client
-        finally:
-            client.close()
-            code = process.stop()
-            rclpy.try_shutdown(context=context)
-        assert code == 0, process.output()[-3000:]
+    with running_node(tmp_path_factory.mktemp("burst") / "node.log") as (process, client):
+        yield process, client
 
 
 def _burst(client, service, requests) -> list[tuple[float, float | None, object]]:
