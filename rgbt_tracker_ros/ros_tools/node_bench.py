@@ -6,7 +6,10 @@ initialises the target through `~/init_target`, and after a warm-up measures for
 - latency: from the visible stamp to the arrival of `~/target` here (same system clock) -> p50/p95/p99,
 - processed and offered pair rates, dropped pairs (offered pairs no `~/target` was published for),
 - the node's CPU (percent of one core, children included) and resident memory at the start, halfway and
-  end (also without shared pages: the DDS shared-memory segments count as resident once touched).
+  end (also without shared pages: the DDS shared-memory segments count as resident once touched),
+- the node's own time per pair, as its /diagnostics report it at the end (latency p50/p95 over its
+  last 300 pairs: from the arrival of the frame that completed the pair in its callback to the
+  publication of ~/target; transport and deserialisation excluded).
 --find-ceiling repeats shorter runs at rising rates and reports the highest with no dropped pair.
 --visible-size plays visible frames of another size (1920x1080, 3840x2160; thermal stays 640x512).
 --flood-hz runs three phases: --rate for --seconds, --flood-hz for --flood-seconds, --rate for
@@ -33,16 +36,19 @@ from pathlib import Path
 
 import numpy as np
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import SingleThreadedExecutor
 
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
 from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
-from rgbt_tracker_ros.ros.names import NODE_NAME
+from rgbt_tracker_ros.ros.names import DIAGNOSTICS_TOPIC, NODE_NAME
 from rgbt_tracker_ros.ros_tools.player import Player, PlayerSettings, transport_arguments
 from rgbt_tracker_ros.ros_tools.processes import (
     STOPPED_CLEANLY, NodeFailed, ProcessMeter, apply_ros_environment, log_tail, node_command, start_process,
     stop_process,
 )
+from rgbt_tracker_ros.ros_tools.spinning import BackgroundSpinner
 from rgbt_tracker_ros.ros_tools.tracker_client import connected_client, percentile_ms
 
 VISIBLE_SIZE = (640, 480)
@@ -119,6 +125,8 @@ class BenchResult:
     load_average_1min: float | None = None
     transport: str = "raw"
     visible_size: str = "640x480"
+    node_latency_ms_p50: float = math.nan
+    node_latency_ms_p95: float = math.nan
 
     def as_json(self) -> dict:
         return {k: _json_number(v) for k, v in asdict(self).items()}
@@ -178,8 +186,33 @@ def forth_and_back(sequence):
     )
 
 
+class NodeDiagnostics:
+    """The latest /diagnostics values of the node, received on `node`'s own spinning thread."""
+
+    def __init__(self, node, context=None):
+        self._values: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._subscription = node.create_subscription(DiagnosticArray, DIAGNOSTICS_TOPIC, self._keep, 10)
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(node)
+        self._spinner = BackgroundSpinner(executor, name="bench-diagnostics")
+
+    def _keep(self, msg) -> None:
+        if msg.status:
+            with self._lock:
+                self._values = {kv.key: kv.value for kv in msg.status[0].values}
+
+    def latency_ms(self, which: str) -> float:
+        with self._lock:
+            value = self._values.get(f"latency {which} (ms)", "n/a")
+        return math.nan if value == "n/a" else float(value)
+
+    def close(self) -> bool:
+        return self._spinner.stop()
+
+
 def measure(bench_node, client, meter: ProcessMeter, node_process, settings: BenchSettings,
-            rate_hz: float, seconds: float, sequence) -> BenchResult:
+            rate_hz: float, seconds: float, sequence, diagnostics: NodeDiagnostics | None = None) -> BenchResult:
     """One run at rate_hz: play, initialise, warm up, measure `seconds`, stop the player."""
     published = _Published()
     player = Player(bench_node, sequence, PlayerSettings(rate_hz=rate_hz, loop=True, qos=settings.qos,
@@ -204,6 +237,8 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
         _sleep_until(window_end, node_process)
         cpu = meter.cpu_percent()
         rss_end, private_end = meter.memory_mb()
+        node_p50, node_p95 = ((diagnostics.latency_ms("p50"), diagnostics.latency_ms("p95"))
+                              if diagnostics is not None else (math.nan, math.nan))
     finally:
         stop.set()
         if play_thread.is_alive():
@@ -242,6 +277,8 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
         load_average_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         transport=settings.transport,
         visible_size="{}x{}".format(*settings.visible_size),
+        node_latency_ms_p50=node_p50,
+        node_latency_ms_p95=node_p95,
     )
 
 
@@ -280,7 +317,8 @@ def describe(result: BenchResult) -> str:
         f"{result.processed_pairs}/{result.offered_pairs} pairs "
         f"processed ({result.processed_hz:.1f} of {result.offered_hz:.1f} Hz), {result.dropped_pairs} dropped\n"
         f"  latency visible stamp -> ~/target: p50 {result.latency_ms_p50:.1f} ms, p95 {result.latency_ms_p95:.1f} ms, "
-        f"p99 {result.latency_ms_p99:.1f} ms, max {result.latency_ms_max:.1f} ms\n"
+        f"p99 {result.latency_ms_p99:.1f} ms, max {result.latency_ms_max:.1f} ms; in the node (its "
+        f"/diagnostics): p50 {result.node_latency_ms_p50:.1f} ms, p95 {result.node_latency_ms_p95:.1f} ms\n"
         f"  node CPU {result.cpu_percent:.0f} % of a core, RSS {result.rss_mb_start:.1f} -> {result.rss_mb_mid:.1f} "
         f"(halfway) -> {result.rss_mb_end:.1f} MB"
         f" ({result.rss_mb_end - result.rss_mb_start:+.1f}; without shared pages "
@@ -310,14 +348,19 @@ def run_bench(settings: BenchSettings, find_ceiling: bool = False, ceiling_step:
         with connected_client(process, settings.node_name, settings.startup_timeout_s) as client:
             bench_node = rclpy.create_node(f"rgbt_node_bench_{os.getpid()}")
             meter = ProcessMeter(process.pid)
-            if settings.flood_hz is not None:
-                report = _flood_run(bench_node, client, meter, process, settings)
-            elif not find_ceiling:
-                report = _single_run(bench_node, client, meter, process, settings)
-            else:
-                report = _ceiling_search(bench_node, client, meter, process, settings, ceiling_step, ceiling_max,
-                                         ceiling_seconds)
-            bench_node.destroy_node()
+            diagnostics = NodeDiagnostics(bench_node)
+            try:
+                if settings.flood_hz is not None:
+                    report = _flood_run(bench_node, client, meter, process, settings, diagnostics)
+                elif not find_ceiling:
+                    report = _single_run(bench_node, client, meter, process, settings, diagnostics)
+                else:
+                    report = _ceiling_search(bench_node, client, meter, process, settings, ceiling_step,
+                                             ceiling_max, ceiling_seconds, diagnostics)
+            finally:
+                stopped = diagnostics.close()
+            if stopped:
+                bench_node.destroy_node()
     except NodeFailed as exc:
         _print_log_tail(node_log)
         raise NodeFailed(str(exc)) from None
@@ -329,9 +372,11 @@ def run_bench(settings: BenchSettings, find_ceiling: bool = False, ceiling_step:
     return report
 
 
-def _single_run(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings) -> dict:
+def _single_run(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings,
+                diagnostics: NodeDiagnostics) -> dict:
     sequence = bench_sequence(settings, settings.rate_hz, settings.seconds)
-    result = measure(bench_node, client, meter, process, settings, settings.rate_hz, settings.seconds, sequence)
+    result = measure(bench_node, client, meter, process, settings, settings.rate_hz, settings.seconds, sequence,
+                     diagnostics)
     print(describe(result), file=sys.stderr)
     return result.as_json()
 
@@ -359,7 +404,8 @@ class _PeakMemory:
         self._thread.join(2.0)
 
 
-def _flood_run(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings) -> dict:
+def _flood_run(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings,
+               diagnostics: NodeDiagnostics) -> dict:
     """--rate, then --flood-hz, then --rate again; memory at the flood's start, peak, and after."""
     phases = {}
     for name, rate, seconds in (("before", settings.rate_hz, settings.seconds),
@@ -368,10 +414,10 @@ def _flood_run(bench_node, client, meter: ProcessMeter, process, settings: Bench
         sequence = bench_sequence(settings, rate, seconds)
         if name == "flood":
             with _PeakMemory(meter) as peak:
-                phases[name] = measure(bench_node, client, meter, process, settings, rate, seconds, sequence)
+                phases[name] = measure(bench_node, client, meter, process, settings, rate, seconds, sequence, diagnostics)
             flood_end = time.monotonic()
         else:
-            phases[name] = measure(bench_node, client, meter, process, settings, rate, seconds, sequence)
+            phases[name] = measure(bench_node, client, meter, process, settings, rate, seconds, sequence, diagnostics)
         print(f"{name}: " + describe(phases[name]), file=sys.stderr)
     after_s = time.monotonic() - flood_end
     start, after = phases["before"].rss_mb_end, phases["after"].rss_mb_end
@@ -382,13 +428,14 @@ def _flood_run(bench_node, client, meter: ProcessMeter, process, settings: Bench
 
 
 def _ceiling_search(bench_node, client, meter: ProcessMeter, process, settings: BenchSettings,
-                    ceiling_step: float, ceiling_max: float, ceiling_seconds: float) -> dict:
+                    ceiling_step: float, ceiling_max: float, ceiling_seconds: float,
+                    diagnostics: NodeDiagnostics) -> dict:
     steps = []
     ceiling = None
     for rate in ceiling_rates(settings.rate_hz, ceiling_step, ceiling_max):
         client.reset()
         sequence = bench_sequence(settings, rate, ceiling_seconds)
-        result = measure(bench_node, client, meter, process, settings, rate, ceiling_seconds, sequence)
+        result = measure(bench_node, client, meter, process, settings, rate, ceiling_seconds, sequence, diagnostics)
         print(describe(result), file=sys.stderr)
         steps.append(result.as_json())
         if result.dropped_pairs > 0 or result.offered_pairs == 0:

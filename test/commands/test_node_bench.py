@@ -67,6 +67,7 @@ def test_node_bench_visible_size():
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["visible_size"] == "1280x720" and report["processed_pairs"] >= 10
+    assert 0 < report["node_latency_ms_p50"] <= report["node_latency_ms_p95"]  # from the node's /diagnostics
     assert "visible 1280x720" in result.stderr
 
 
