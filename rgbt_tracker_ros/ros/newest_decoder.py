@@ -35,12 +35,14 @@ class NewestDecoder(Generic[Message]):
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def put(self, message: Message, received: float) -> None:
+    def put(self, message: Message, received: float) -> bool:
+        """Store the newest message; True when it replaced one that was still waiting (not decoded)."""
         with self._ready:
-            if self._slot is not None:
-                self.superseded += 1
+            replaced = self._slot is not None
+            self.superseded += replaced
             self._slot = (message, received)
             self._ready.notify()
+        return replaced
 
     def stop(self, timeout_s: float = 5.0) -> None:
         with self._ready:

@@ -273,7 +273,10 @@ class TrackerNode(LifecycleNode):
     def _on_compressed(self, camera: str, msg: CompressedImage) -> None:
         """Stores the message only: the camera's decoder thread decodes the newest one."""
         self._session.frame_received(camera)
-        self._decoders[camera].put(msg, time.monotonic())
+        if self._decoders[camera].put(msg, time.monotonic()):
+            self.get_logger().warning(
+                f"{camera} compressed frame replaced by a newer one before it was decoded (decoding falls behind; "
+                f"{self._decoders[camera].superseded} so far)", throttle_duration_sec=5.0)
 
     def _use_frame(self, camera: str, msg, image: np.ndarray, received: float) -> None:
         self._frame_sizes[camera] = (int(image.shape[1]), int(image.shape[0]))

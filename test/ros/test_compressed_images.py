@@ -216,12 +216,12 @@ def test_newest_message_wins_over_a_backlog_and_put_never_waits():
 
     decoder = NewestDecoder("test", slow_decode, sink.deliver, sink.reject, sink.failed.append)
     try:
-        decoder.put("first", 0.0)
+        assert not decoder.put("first", 0.0)
         _wait(lambda: decoder._slot is None)       # the thread is inside the (blocked) decode
         started = time.perf_counter()
-        for k in range(1, 50):
-            decoder.put(f"m{k}", float(k))
+        replaced = [decoder.put(f"m{k}", float(k)) for k in range(1, 50)]
         assert time.perf_counter() - started < 0.05   # the callback side never waits for a decode
+        assert replaced == [False] + [True] * 48      # each put after the first one replaced the waiting one
         release.set()
         _wait(lambda: len(sink.delivered) == 2)
         time.sleep(0.05)
