@@ -1,6 +1,6 @@
 """Issue 14, finding 14 (hygiene): what a running node leaves on the machine.
 
-- Its UDP sockets (from /proc/<pid>/fd and /proc/<pid>/net/udp, udp6) are all bound to loopback,
+- Its sockets (from /proc/<pid>/fd and /proc/<pid>/net/udp, udp6, tcp, tcp6) are all on loopback,
   however it is started: from a shell with only `ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST` (the
   `tracker_node` executable, `ros2 run`), or with the environment the tools give their children.
   Before the fix rmw_fastrtps's LOCALHOST mode added a UDP transport on every interface on top of
@@ -49,18 +49,18 @@ def _address(hex_address: str) -> str:
     return socket.inet_ntop(socket.AF_INET6, b"".join(words))
 
 
-def udp_sockets(pid: int) -> list[tuple[str, int]]:
-    """(local address, port) of every UDP socket the process holds."""
+def inet_sockets(pid: int) -> list[tuple[str, str, int]]:
+    """(protocol, local address, port) of every UDP and TCP socket the process holds."""
     inodes = _socket_inodes(pid)
     bound = []
-    for table in ("udp", "udp6"):
+    for table in ("udp", "udp6", "tcp", "tcp6"):
         lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
         for line in lines:
             fields = line.split()
             local, inode = fields[1], int(fields[9])
             if inode in inodes:
                 host, port = local.split(":")
-                bound.append((_address(host), int(port, 16)))
+                bound.append((table, _address(host), int(port, 16)))
     return bound
 
 
@@ -90,14 +90,14 @@ def test_a_running_node_binds_loopback_only_and_writes_nothing_under_home(start,
         try:
             client.wait_ready(process)
             client.wait_outputs(5)  # discovered, paired and tracking: every transport in use
-            sockets = udp_sockets(process.proc.pid)
+            sockets = inet_sockets(process.proc.pid)
         finally:
             client.close()
             code = process.stop()
             rclpy.try_shutdown(context=context)
     assert code == 0, process.output()[-3000:]
-    assert sockets, "no UDP socket found: the check would prove nothing"
-    beyond = sorted(s for s in sockets if s[0] not in LOOPBACK)
-    assert not beyond, f"UDP sockets beyond loopback: {beyond} (all: {sorted(sockets)})"
+    assert any(s[0] == "udp" for s in sockets), "no UDP socket found: the check would prove nothing"
+    beyond = sorted(s for s in sockets if s[1] not in LOOPBACK)
+    assert not beyond, f"sockets beyond loopback: {beyond} (all: {sorted(sockets)})"
     written = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
     assert not written, f"the node wrote under $HOME: {written}"
