@@ -68,6 +68,11 @@ def test_bag_compressed_writes_compressed_image_topics(tmp_path, folder, capsys)
         assert {c.msgtype for c in reader.connections if "image" in c.topic} == {messages.COMPRESSED_IMAGE}
     original, read = load_sequence(folder), load_sequence(out)
     assert len(read) == 24 and np.array_equal(read.thermal[5], original.thermal[5])   # png: exact counts
+    # eval scores a compressed bag (on this 24-frame 160x120 cut the jpeg frames give another run of a
+    # fast target: PR/SR are compared on a longer sequence in test_track_bag.py)
+    assert eval_command.main(["--sequences", str(out), "--trackers", "student", "--json", "--no-progress"]) == 0
+    student = json.loads(capsys.readouterr().out)["overall"]["student"]
+    assert student["frames"] == 23 and 0.0 <= student["SR"] <= 1.0
 
 
 @pytest.mark.parametrize("argv, message", [

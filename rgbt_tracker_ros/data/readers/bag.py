@@ -74,6 +74,7 @@ class BagFrames:
 
     def close(self) -> None:
         if self._cursor is not None:
+            self._cursor[2].close()   # first the running query, or sqlite3 refuses to close ('database is locked')
             self._cursor[1].__exit__(None, None, None)
             self._cursor = None
 
@@ -83,8 +84,12 @@ class BagFrames:
 
 def _from(reader, topic: str, start: int):
     connections = [c for c in reader.connections if c.topic == topic]
-    for connection, log_time, data in reader.messages(connections=connections, start=start):
-        yield connection.topic, log_time, messages.deserialize(data, connection.msgtype)
+    recorded = reader.messages(connections=connections, start=start)
+    try:
+        for connection, log_time, data in recorded:
+            yield connection.topic, log_time, messages.deserialize(data, connection.msgtype)
+    finally:
+        recorded.close()
 
 
 def read(path: Path, visible_topic: str | None = None, thermal_topic: str | None = None) -> Sequence:
