@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rgbt_tracker_ros.commands.runner import guarded, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.camera_images import parse_size
 from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
 from rgbt_tracker_ros.ros.names import NODE_MODULE, NODE_NAME
 from rgbt_tracker_ros.ros_tools.node_bench import VISIBLE_SIZE, BenchSettings, run_bench
@@ -88,12 +89,10 @@ def _node_bench(args: argparse.Namespace) -> int:
 
 
 def _size(text: str) -> tuple[int, int]:
-    """'1920x1080' -> (1920, 1080)."""
     try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1920x1080, got {text!r}") from None
-    return width, height
+        return parse_size(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.common.native_memory import release_free_heap
+from rgbt_tracker_ros.common.native_memory import map_large_allocations, release_free_heap
 from rgbt_tracker_ros.ros import diagnostics
 from rgbt_tracker_ros.ros.camera_resolution import CameraResolution, ResolutionChange, scale_box
 from rgbt_tracker_ros.ros.pair_buffer import DEFAULT_MAX_BYTES, PairBuffer, StampNotBuffered
@@ -60,9 +60,11 @@ from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 Box = tuple[float, float, float, float]
 _MB = 1024 * 1024
-# Freed heap memory beyond this goes back to the system (checked by the worker once a second), so
-# the resident memory comes down after a flood of frames (common/native_memory.py).
+# Freed heap memory beyond this goes back to the system (checked by the worker once a second), and
+# allocations above FRAME_MAP_BYTES (frames) are mapped on their own, so the resident memory follows
+# the frames held through and after a flood (common/native_memory.py).
 FREE_HEAP_KEPT_BYTES = 32 * _MB
+FRAME_MAP_BYTES = 256 * 1024
 # What the tracker takes from each camera (the checks it runs itself), applied as frames arrive.
 _TRACKER_INPUT = {VISIBLE: as_visible_rgb, THERMAL: as_thermal}
 
@@ -172,6 +174,7 @@ class NodeSession:
         self._wake = threading.Condition()
         self._stopping = False
         self._pairer = ApproximateTimePairer(pairing, now)
+        map_large_allocations(FRAME_MAP_BYTES)
         self._buffer = PairBuffer(buffer_seconds, max_bytes=round(buffer_megabytes * _MB))
         self._heap_checked = now
         self._pending: Work | None = None              # newest pair not yet taken by the worker

@@ -16,8 +16,9 @@ initialises the target through `~/init_target`, and after a warm-up measures for
 --after-flood seconds, and reports the node's resident memory at the flood's start, its peak
 (sampled every 0.25 s through the flood) and at the end of the phase after it, with each phase's
 rates and latency. Frames larger than 640x480 and floods are rendered before playing (rendering a
-1920x1080 frame takes 43 ms, a 3840x2160 one 176 ms here) and played forth and back, so the target
-never jumps.
+1920x1080 frame takes 43 ms, a 3840x2160 one 176 ms here), turned into messages once, and played
+forth and back (the target never jumps) by `PrebuiltPlayer`, which only stamps and publishes: the
+sequence player, which builds each message as it goes, reached far less than 200 Hz here.
 Human text goes to stderr; a node that fails raises NodeFailed (a JobFailed). The command
 (arguments, --json) is commands/node_bench.py.
 """
@@ -38,12 +39,18 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.data.camera_images import thermal_payload, visible_payload
 from rgbt_tracker_ros.data.synthetic import SyntheticConfig, make_sequence
-from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS
+from rgbt_tracker_ros.ros.image_conversion import TRANSPORTS, image_to_msg, ns_to_stamp
 from rgbt_tracker_ros.ros.names import DIAGNOSTICS_TOPIC, NODE_NAME
-from rgbt_tracker_ros.ros_tools.player import Player, PlayerSettings, transport_arguments
+from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
+from rgbt_tracker_ros.ros_tools.player import (
+    DISCOVERY_SETTLE_S, Player, PlayerSettings, PlayStats, Published, qos_profile, transport_arguments,
+)
 from rgbt_tracker_ros.ros_tools.processes import (
     STOPPED_CLEANLY, NodeFailed, ProcessMeter, apply_ros_environment, log_tail, node_command, start_process,
     stop_process,
@@ -61,7 +68,7 @@ COMPRESSED_FRAMES = 300
 GRACE_S = 1.0
 # Pre-rendered frames: at most this many, and at most this much memory in this process.
 PRERENDER_FRAMES = 150
-PRERENDER_BYTES = 768 * 2**20
+PRERENDER_BYTES = 512 * 2**20
 RSS_SAMPLE_S = 0.25
 
 
@@ -161,13 +168,18 @@ def bench_sequence(settings: BenchSettings, rate_hz: float, seconds: float):
     length = int(min(6000, max(60, math.ceil((seconds + settings.warmup_s + 10.0) * rate_hz))))
     if settings.transport == "compressed":
         length = min(length, COMPRESSED_FRAMES)
-    prerender = settings.flood_hz is not None or tuple(settings.visible_size) != VISIBLE_SIZE
+    prerender = _prerendered(settings)
     if prerender:
         length = min(length, PRERENDER_FRAMES, max(8, PRERENDER_BYTES // _pair_bytes(settings.visible_size)))
     config = SyntheticConfig(width=settings.visible_size[0], height=settings.visible_size[1], length=length,
                              thermal_size=THERMAL_SIZE)
     sequence = make_sequence(settings.seed, config)
     return forth_and_back(sequence) if prerender else sequence
+
+
+def _prerendered(settings: BenchSettings) -> bool:
+    return settings.transport == "raw" and (settings.flood_hz is not None
+                                            or tuple(settings.visible_size) != VISIBLE_SIZE)
 
 
 def _pair_bytes(visible_size: tuple[int, int]) -> int:
@@ -184,6 +196,62 @@ def forth_and_back(sequence):
         groundtruth_thermal=None if sequence.groundtruth_thermal is None else sequence.groundtruth_thermal[order],
         attributes={k: np.asarray(v)[order] for k, v in sequence.attributes.items()},
     )
+
+
+class PrebuiltPlayer:
+    """A sequence's frames as Image messages built once, published at `settings.rate_hz` in a loop
+    with fresh stamps (the interface of ros_tools.player.Player that `measure` uses)."""
+
+    def __init__(self, node, sequence, settings: PlayerSettings, on_publish=None):
+        self.settings, self.on_publish, self.stats = settings, on_publish, PlayStats()
+        self._node = node
+        qos = qos_profile(settings.qos, settings.depth)
+        self._publishers = {camera: node.create_publisher(Image, settings.topic(camera), qos)
+                            for camera in (VISIBLE, THERMAL)}
+        self._messages = []
+        for index in range(len(sequence)):
+            visible, thermal = sequence.frame(index)
+            self._messages.append((
+                image_to_msg(*visible_payload(visible), Header(frame_id=settings.visible_frame_id)),
+                image_to_msg(*thermal_payload(thermal), Header(frame_id=settings.thermal_frame_id))))
+
+    def encode_frames(self) -> None:
+        """Nothing to do: the messages were built with the player."""
+
+    def wait_for_subscribers(self, stop: threading.Event) -> bool:
+        deadline = time.monotonic() + self.settings.wait_for_subscribers_s
+        while not stop.is_set() and time.monotonic() < deadline:
+            if all(pub.get_subscription_count() > 0 for pub in self._publishers.values()):
+                stop.wait(DISCOVERY_SETTLE_S)
+                return True
+            stop.wait(0.05)
+        return False
+
+    def play(self, stop: threading.Event) -> PlayStats:
+        period = 1.0 / self.settings.rate_hz
+        start_mono, start_ns = time.monotonic() + 0.05, self._node.get_clock().now().nanoseconds + 50_000_000
+        pair = 0
+        while not stop.is_set():
+            due = start_mono + pair * period
+            if stop.wait(max(0.0, due - time.monotonic())):
+                break
+            stamp_ns = start_ns + round(pair * period * 1e9)
+            frame = pair % len(self._messages)
+            for camera, message in zip((VISIBLE, THERMAL), self._messages[frame]):
+                message.header.stamp = ns_to_stamp(stamp_ns)  # publish() serialises it now: reused safely
+                self._publishers[camera].publish(message)
+                self.stats.messages += 1
+                if time.monotonic() - due > period:
+                    self.stats.late_messages += 1
+                if self.on_publish is not None:
+                    self.on_publish(Published(pair, frame, camera, stamp_ns))
+            self.stats.pairs += 1
+            pair += 1
+        return self.stats
+
+    def close(self) -> None:
+        for publisher in self._publishers.values():
+            self._node.destroy_publisher(publisher)
 
 
 class NodeDiagnostics:
@@ -215,10 +283,11 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
             rate_hz: float, seconds: float, sequence, diagnostics: NodeDiagnostics | None = None) -> BenchResult:
     """One run at rate_hz: play, initialise, warm up, measure `seconds`, stop the player."""
     published = _Published()
-    player = Player(bench_node, sequence, PlayerSettings(rate_hz=rate_hz, loop=True, qos=settings.qos,
-                                                         wait_for_subscribers_s=10.0, transport=settings.transport,
-                                                         encode_first=True),
-                    on_publish=published)
+    player_class = PrebuiltPlayer if _prerendered(settings) else Player
+    player = player_class(bench_node, sequence, PlayerSettings(rate_hz=rate_hz, loop=True, qos=settings.qos,
+                                                               wait_for_subscribers_s=10.0,
+                                                               transport=settings.transport, encode_first=True),
+                          on_publish=published)
     player.encode_frames()
     stop = threading.Event()
     play_thread = threading.Thread(target=player.play, args=(stop,), name="player", daemon=True)
@@ -386,16 +455,17 @@ class _PeakMemory:
 
     def __init__(self, meter: ProcessMeter):
         self._meter = meter
-        self.peak_mb = 0.0
+        self.peak_mb = self.private_peak_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.wait(RSS_SAMPLE_S):
-            self.peak_mb = max(self.peak_mb, self._meter.memory_mb()[0])
+            rss, private = self._meter.memory_mb()
+            self.peak_mb, self.private_peak_mb = max(self.peak_mb, rss), max(self.private_peak_mb, private)
 
     def __enter__(self) -> "_PeakMemory":
-        self.peak_mb = self._meter.memory_mb()[0]
+        self.peak_mb, self.private_peak_mb = self._meter.memory_mb()
         self._thread.start()
         return self
 
@@ -421,9 +491,13 @@ def _flood_run(bench_node, client, meter: ProcessMeter, process, settings: Bench
         print(f"{name}: " + describe(phases[name]), file=sys.stderr)
     after_s = time.monotonic() - flood_end
     start, after = phases["before"].rss_mb_end, phases["after"].rss_mb_end
+    private_start, private_after = phases["before"].private_mb_end, phases["after"].private_mb_end
     print(f"flood: node RSS {start:.1f} MB at its start, peak {peak.peak_mb:.1f} MB ({peak.peak_mb - start:+.1f}), "
-          f"{after:.1f} MB ({after - start:+.1f}) {after_s:.0f} s after it", file=sys.stderr)
+          f"{after:.1f} MB ({after - start:+.1f}) {after_s:.0f} s after it; without shared pages "
+          f"{private_start:.1f}, peak {peak.private_peak_mb:.1f}, {private_after:.1f} MB", file=sys.stderr)
     return {"rss_mb_start": round(start, 1), "rss_mb_peak": round(peak.peak_mb, 1), "rss_mb_after": round(after, 1),
+            "private_mb_start": round(private_start, 1), "private_mb_peak": round(peak.private_peak_mb, 1),
+            "private_mb_after": round(private_after, 1),
             "seconds_after_flood": round(after_s, 1), **{name: r.as_json() for name, r in phases.items()}}
 
 
