@@ -47,7 +47,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from rgbt_tracker_ros.common.errors import InputError
-from rgbt_tracker_ros.common.native_memory import map_large_allocations, release_free_heap
+from rgbt_tracker_ros.common.native_memory import release_free_heap
 from rgbt_tracker_ros.ros import diagnostics
 from rgbt_tracker_ros.ros.camera_resolution import CameraResolution, ResolutionChange, scale_box
 from rgbt_tracker_ros.ros.pair_buffer import DEFAULT_MAX_BYTES, PairBuffer, StampNotBuffered
@@ -60,11 +60,12 @@ from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 Box = tuple[float, float, float, float]
 _MB = 1024 * 1024
-# Freed heap memory beyond this goes back to the system (checked by the worker once a second), and
-# allocations above FRAME_MAP_BYTES (frames) are mapped on their own, so the resident memory follows
-# the frames held through and after a flood (common/native_memory.py).
-FREE_HEAP_KEPT_BYTES = 32 * _MB
-FRAME_MAP_BYTES = 256 * 1024
+# Freed heap memory beyond FREE_HEAP_KEPT_BYTES goes back to the system, checked by the worker every
+# FREE_HEAP_CHECK_S, so the resident memory follows the frames held through and after a flood
+# (common/native_memory.py). Not every frame mapped on its own (mallopt): at 1920x1080 that took the
+# node from 13 to 65 ms per pair (page faults of each 6 MB frame).
+FREE_HEAP_KEPT_BYTES = 16 * _MB
+FREE_HEAP_CHECK_S = 0.25
 # What the tracker takes from each camera (the checks it runs itself), applied as frames arrive.
 _TRACKER_INPUT = {VISIBLE: as_visible_rgb, THERMAL: as_thermal}
 
@@ -174,7 +175,6 @@ class NodeSession:
         self._wake = threading.Condition()
         self._stopping = False
         self._pairer = ApproximateTimePairer(pairing, now)
-        map_large_allocations(FRAME_MAP_BYTES)
         self._buffer = PairBuffer(buffer_seconds, max_bytes=round(buffer_megabytes * _MB))
         self._heap_checked = now
         self._pending: Work | None = None              # newest pair not yet taken by the worker
@@ -306,9 +306,9 @@ class NodeSession:
         self._release_free_heap()
 
     def _release_free_heap(self) -> None:
-        """Once a second, on the worker thread (never on the camera callbacks')."""
+        """Every FREE_HEAP_CHECK_S, on the worker thread (never on the camera callbacks')."""
         now = self._clock()
-        if now - self._heap_checked >= 1.0:
+        if now - self._heap_checked >= FREE_HEAP_CHECK_S:
             self._heap_checked = now
             release_free_heap(FREE_HEAP_KEPT_BYTES)
 
