@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from helpers.live_node import NODE_ARGS, RELIABLE, LiveClient, NodeProcess, box_at, scene, stamp_ns_of, wait_for
-from helpers.ros_processes import ros_test_environment
+from helpers.live_node import (
+    NODE_ARGS, RELIABLE, LiveClient, NodeProcess, box_at, running_node, scene, stamp_ns_of, wait_for,
+)
 from rgbt_tracker_ros.common.boxes import iou
 from rgbt_tracker_ros.ros.image_conversion import image_to_msg, ns_to_stamp
 from rgbt_tracker_ros.ros.pairing import THERMAL, VISIBLE
@@ -136,18 +136,7 @@ def faulty_node(log: Path, node_args: list[str] = NODE_ARGS,
                 cameras: type[FaultyCameras] = FaultyCameras) -> Iterator[tuple[NodeProcess, FaultyCameras]]:
     """A node in its own process fed by FaultyCameras (or a subclass: `cameras`), both running and
     publishing; the node's exit code is checked (0) when the block ends."""
-    with ros_test_environment():
-        context = rclpy.Context()
-        rclpy.init(args=[], context=context)
-        process = NodeProcess(log, node_args)
-        client = cameras(context)
-        try:
-            client.wait_ready(process)
-            client.wait_outputs(5)
-            wait_for(client.status_values, 10.0, "the node's /diagnostics")
-            yield process, client
-        finally:
-            client.close()
-            code = process.stop()
-            rclpy.try_shutdown(context=context)
-        assert code == 0, process.output()[-3000:]
+    with running_node(log, node_args, cameras) as (process, client):
+        client.wait_outputs(5)
+        wait_for(client.status_values, 10.0, "the node's /diagnostics")
+        yield process, client

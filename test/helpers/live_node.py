@@ -213,15 +213,17 @@ def stamp_ns_of(msg) -> int:
 
 
 @contextlib.contextmanager
-def running_node(log: Path, ros_args: list[str] = NODE_ARGS) -> Iterator[tuple[NodeProcess, LiveClient]]:
+def running_node(log: Path, ros_args: list[str] = NODE_ARGS,
+                 client_class: type[LiveClient] = LiveClient) -> Iterator[tuple[NodeProcess, LiveClient]]:
     """A node in a child process (the test's ROS environment, its own rclpy context here) and this
-    process's LiveClient of it, once its services and subscriptions are there. On the way out both
-    are stopped, and a body that succeeded also needs the node to have exited 0 (SIGTERM)."""
+    process's LiveClient (or `client_class`) of it, once its services and subscriptions are there.
+    On the way out both are stopped, and a body that succeeded also needs the node to have exited 0
+    (SIGTERM)."""
     with ros_test_environment():
         context = rclpy.Context()
         rclpy.init(args=[], context=context)
         process = NodeProcess(log, ros_args)
-        client = LiveClient(context)
+        client = client_class(context)
         try:
             client.wait_ready(process)
             yield process, client
