@@ -62,6 +62,7 @@ def _check_output_every_frame(t0: float, states, missing_flag: int) -> None:
     tracked (not lost) on the healthy camera with the other camera's flag set."""
     times = [t0] + [t for t, _ in states]
     gaps = [b - a for a, b in zip(times, times[1:])]
+    print(f"longest gap in ~/state: {max(gaps):.3f} s")
     assert max(gaps) <= CAMERA_TIMEOUT + SLACK, (max(gaps), gaps)
     settled = [s for t, s in states if t > t0 + CAMERA_TIMEOUT + SLACK]
     frames = (FAULT_SECONDS - CAMERA_TIMEOUT - SLACK) * RATE
