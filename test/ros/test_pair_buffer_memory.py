@@ -17,6 +17,7 @@ import pytest
 from helpers.paths import REPO
 from helpers.session_rig import Rig
 from rgbt_tracker_ros.common import native_memory
+from rgbt_tracker_ros.ros import parameters
 from rgbt_tracker_ros.ros.node_session import CameraFrame
 from rgbt_tracker_ros.ros.pair_buffer import PairBuffer, StampNotBuffered, pair_nbytes
 from rgbt_tracker_ros.ros.pairing import Frame, Pair
@@ -96,6 +97,7 @@ def test_a_session_flooded_at_200_hz_keeps_the_buffer_within_its_megabytes():
 _HELD_FRAMES = """
 import threading, numpy as np
 from rgbt_tracker_ros.common import native_memory
+from rgbt_tracker_ros.ros import parameters
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
 warm = [np.ones(1_500_000, np.uint8) for _ in range(4)]
@@ -130,3 +132,15 @@ def _held_frames() -> list[float]:
                           timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     return [float(v) for v in done.stdout.split()]
+
+
+def test_buffer_megabytes_is_a_dynamic_parameter_with_a_range():
+    spec = parameters.SPEC_BY_NAME["buffer_megabytes"]
+    descriptor = spec.descriptor()
+    assert not descriptor.read_only and spec.default == 128.0
+    assert (descriptor.floating_point_range[0].from_value, descriptor.floating_point_range[0].to_value) == (1.0, 4096.0)
+    assert parameters.check("buffer_megabytes", 256.0) is None
+    assert parameters.check("buffer_megabytes", 0.5) == "buffer_megabytes must be in [1, 4096], got 0.5"
+    assert parameters.check("buffer_megabytes", float("nan")) == "buffer_megabytes must be a finite number, got nan"
+    _, runtime = parameters.settings_from({s.name: s.default for s in parameters.SPECS})
+    assert runtime.buffer_megabytes == 128.0
