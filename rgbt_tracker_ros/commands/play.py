@@ -37,7 +37,7 @@ DEFAULT_RATE_HZ = 30.0
 # Options that shape a played sequence; a bag is played as recorded.
 _SEQUENCE_ONLY = {"frames": "--frames", "thermal_offset_ms": "--thermal-offset-ms", "jitter_ms": "--jitter-ms",
                   "thermal_size": "--thermal-size", "stamp_log": "--stamp-log", "layout": "--layout",
-                  "transport": "--transport"}
+                  "transport": "--transport", "encode_first": "--encode-first"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="raw: sensor_msgs/Image (default); compressed: sensor_msgs/CompressedImage on "
                              "<topic>/compressed, jpeg visible and 16-bit png thermal (image_transport's "
                              "compressed transport; the node's visible.transport / thermal.transport)")
+    parser.add_argument("--encode-first", action="store_true",
+                        help="with --transport compressed: compress every frame before playing (kept in memory, "
+                             "about 0.45 MB a 640x480 pair), so a loaded machine does not hold the player back")
     parser.add_argument("--qos", choices=QOS_CHOICES, default="sensor_data",
                         help="publisher reliability: best effort like camera drivers, or reliable (default %(default)s)")
     parser.add_argument("--depth", type=int, default=5, help="publisher queue depth (default %(default)s)")
@@ -133,7 +136,10 @@ def _play(args: argparse.Namespace) -> int:
         visible_topic=args.visible_topic or INPUT_TOPICS[VISIBLE], thermal_topic=args.thermal_topic or INPUT_TOPICS[THERMAL],
         seed=args.seed,
         wait_for_subscribers_s=args.wait_for_subscribers, transport=args.transport or "raw",
+        encode_first=args.encode_first,
     )
+    if args.encode_first and settings.transport != "compressed":
+        raise InputError("--encode-first goes with --transport compressed")
     stop = _stop_on_signals()
     stamp_log = StampLog(args.stamp_log) if args.stamp_log is not None else None
     try:
@@ -152,6 +158,7 @@ def _play(args: argparse.Namespace) -> int:
                 if not stop.is_set():
                     print(f"no subscriber on both topics after {settings.wait_for_subscribers_s:g} s; "
                           "playing anyway", file=sys.stderr)
+            player.encode_frames(stop)
             stats = player.play(stop)
             if settings.qos == "reliable" and not player.flush():
                 print("not every published image was acknowledged by the reliable subscribers", file=sys.stderr)

@@ -46,6 +46,10 @@ from rgbt_tracker_ros.ros_tools.tracker_client import (
 
 DEMO_SEED = 1_000_000            # the first synthetic validation sequence
 DEFAULT_THERMAL_SIZE = (640, 512)
+# Compressed: up to this many frames the player encodes them all before playing (0.45 MB a 640x480
+# pair in its memory), so a loaded machine cannot hold it back; the node is what the demo shows.
+ENCODE_FIRST_FRAMES = 600
+INIT_WAIT_S = 30.0                # for the first published frame, plus 60 s while the player encodes
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,12 @@ class Demo:
             "play", *source, "--rate", f"{s.rate_hz:g}", "--frames", str(self.frames), "--qos", s.qos,
             "--thermal-offset-ms", f"{s.thermal_offset_ms:g}", "--jitter-ms", f"{s.jitter_ms:g}",
             "--wait-for-subscribers", "20", "--stamp-log", str(self.stamp_log), "--transport", s.transport,
+            *(["--encode-first"] if self._encode_first else []),
         )
+
+    @property
+    def _encode_first(self) -> bool:
+        return self.settings.transport == "compressed" and self.frames <= ENCODE_FIRST_FRAMES
 
     def run(self) -> DemoOutcome:
         s = self.settings
@@ -163,7 +172,7 @@ class Demo:
         If the node refuses that stamp (its pair was lost on the way, or has left the node's buffer),
         the newest published annotated frame is tried instead; the node catches up from there.
         """
-        deadline = time.monotonic() + 30.0
+        deadline = time.monotonic() + INIT_WAIT_S + (60.0 if self._encode_first else 0.0)
         wanted, message = self.init_frame, "the player published nothing"
         while time.monotonic() < deadline:
             for process, what in ((node, "tracker node"), (player, "player")):

@@ -127,12 +127,14 @@ def test_player_scales_8_bit_thermal_and_applies_a_negative_offset(recorder, tmp
 
 
 @pytest.mark.slow
-def test_player_compressed_publishes_jpeg_visible_and_16_bit_png_thermal(tmp_path):
+@pytest.mark.parametrize("encode_first", [False, True])
+def test_player_compressed_publishes_jpeg_visible_and_16_bit_png_thermal(tmp_path, encode_first):
     sequence = make_sequence(3, SyntheticConfig(width=96, height=64, length=6, thermal_bits=8))
     folder = write_sequence_folder(sequence, tmp_path / "seq")
     recorder = ImageRecorder(compressed=True)
     try:
-        result = play("--sequence", str(folder), "--rate", "25", "--transport", "compressed")
+        result = play("--sequence", str(folder), "--rate", "25", "--transport", "compressed",
+                      *(["--encode-first"] if encode_first else []))
         assert result.returncode == 0, result.stderr
         assert "/visible/image/compressed and /thermal/image/compressed (reliable, compressed)" in result.stderr
         time.sleep(0.5)
@@ -157,3 +159,5 @@ def test_player_rejects_bad_input():
     assert result.returncode == 2 and "rate must be" in result.stderr
     result = play("--synthetic", "1", "--transport", "theora", timeout=30)
     assert result.returncode == 2 and "invalid choice: 'theora'" in result.stderr
+    result = play("--synthetic", "1", "--encode-first", timeout=30)
+    assert result.returncode == 2 and "--encode-first goes with --transport compressed" in result.stderr
