@@ -64,8 +64,8 @@ _MB = 1024 * 1024
 # FREE_HEAP_CHECK_S, so the resident memory follows the frames held through and after a flood
 # (common/native_memory.py). Not every frame mapped on its own (mallopt): at 1920x1080 that took the
 # node from 13 to 65 ms per pair (page faults of each 6 MB frame).
-FREE_HEAP_KEPT_BYTES = 16 * _MB
-FREE_HEAP_CHECK_S = 0.25
+FREE_HEAP_KEPT_BYTES = 32 * _MB
+FREE_HEAP_CHECK_S = 1.0  # more often only re-faults the pages of the next frames (same flood peak at 0.25 s)
 # What the tracker takes from each camera (the checks it runs itself), applied as frames arrive.
 _TRACKER_INPUT = {VISIBLE: as_visible_rgb, THERMAL: as_thermal}
 
