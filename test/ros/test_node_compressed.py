@@ -18,7 +18,7 @@ from sensor_msgs.msg import CompressedImage  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from helpers.faulty_cameras import THERMAL_LAG_NS, FaultyCameras, faulty_node  # noqa: E402
-from helpers.live_node import NODE_ARGS, RELIABLE, scene, wait_for  # noqa: E402
+from helpers.live_node import NODE_ARGS, RELIABLE, NodeProcess, scene, wait_for  # noqa: E402
 from helpers.ros_processes import ros_test_environment  # noqa: E402
 from rgbt_tracker_ros.common import compressed_images  # noqa: E402
 from rgbt_tracker_ros.ros.image_conversion import compressed_to_msg, ns_to_stamp  # noqa: E402
@@ -164,3 +164,15 @@ def test_the_demo_sequence_played_compressed_scores_like_raw(tmp_path):
     assert abs(compressed.pr - raw.pr) <= 0.02 and abs(compressed.sr - raw.sr) <= 0.02, scores
     node_log = (tmp_path / "compressed" / "node.log").read_text()
     assert "/visible/image/compressed and /thermal/image/compressed" in node_log
+
+
+def test_an_unknown_transport_stops_the_node_at_start_with_the_reason(tmp_path):
+    with ros_test_environment():
+        process = NodeProcess(tmp_path / "node.log", [*NODE_ARGS, "-p", "thermal.transport:=theora"])
+        try:
+            code = process.proc.wait(timeout=60)
+        finally:
+            process.stop()
+    output = process.output()
+    assert code == 1 and "cannot start: " in output, output
+    assert "thermal.transport must be one of raw, compressed, got 'theora'" in output and "Traceback" not in output
