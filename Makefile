@@ -26,15 +26,16 @@ train-student: env
 # How the shipped default was made (docs/distillation.md, "The distilled default", and
 # docs/thermal_world.md; about 4 h on this 2-core CPU): the plain student, the two-stream teacher
 # (10 epochs, bf16), the plain student trained 8 more epochs with CMD specific-common distillation from
-# the teacher, then 600 more steps on the structured thermal world with the same term, exported as the
+# the teacher, then 600 more steps on the structured thermal world with the same term and the frozen NanoTrack v2
+# peer (../shared/models/peers), exported as the
 # default model. Each stage resumes from its last.pt (--resume auto), so the chain can be stopped and run again.
 train-distilled: env
 	$(VENV)/rgbt-tracker train --config config/training/student.yaml --resume auto
 	$(VENV)/rgbt-tracker train --config config/training/teacher.yaml --resume auto
 	$(VENV)/rgbt-tracker train --config config/training/student_sc_ft.yaml --resume auto
-	$(VENV)/rgbt-tracker train --config config/training/student_teacher_world.yaml --resume auto \
+	$(VENV)/rgbt-tracker train --config config/training/student_both_distill.yaml --resume auto \
 		--set run.init=runs/student_sc_ft/best.pt --set distill.teacher=runs/teacher/best.pt
-	$(VENV)/rgbt-tracker export --checkpoint runs/student_teacher_world/best.pt --name student --output rgbt_tracker_ros/weights/student
+	$(VENV)/rgbt-tracker export --checkpoint runs/student_both_distill/best.pt --name student --output rgbt_tracker_ros/weights/student
 
 # The ablation of docs/ablation.md: teachers, students with each term, the pruned thermal model, the table.
 # PROFILE=cpu (default): the short schedules a 2-core CPU affords (about 3 h, sweep included); PROFILE=full: the configs'.

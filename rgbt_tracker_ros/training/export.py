@@ -144,10 +144,22 @@ def export_checked(model: nn.Module, out_dir: Path, name: str, training_info: di
     return ExportReport(path, diff_random, diff_real)
 
 
+# The frozen RGB peer a student learnt real-image knowledge from (distill.peer): its licence asks
+# for the attribution wherever a model trained from it is shipped (../shared/models/README.md).
+PEER_ATTRIBUTION = {
+    "model": "NanoTrack v2 (frozen RGB teacher on the visible crops; its weights are not part of this model)",
+    "origin": "HonglinChu/SiamTrackers, NanoTrack/models/nanotrackv2",
+    "licence": "Apache-2.0",
+}
+
+
 def export_checkpoint(checkpoint: str | Path, output: str | Path, name: str = "", tolerance: float = 1e-3) -> ExportReport:
     """`rgbt-tracker export`: a checkpoint's network as a checked model folder; model.json records
     where it came from (checkpoint, epoch, step, best validation loss, run name)."""
     model, state = load_checkpoint_model(checkpoint)
     info = {"checkpoint": str(checkpoint), "epoch": state.get("epoch"), "step": state.get("step"),
             "best_val_loss": state.get("best_val"), "run": state["config"].get("name")}
+    peer = (state["config"].get("distill") or {}).get("peer") or {}
+    if peer.get("enabled", bool(peer)):
+        info["distilled_from_peer"] = {**PEER_ATTRIBUTION, "files": [Path(peer["backbone"]).name, Path(peer["head"]).name]}
     return export_checked(model, Path(output), name or state["config"].get("name", "student"), info, tolerance)

@@ -17,7 +17,7 @@ from helpers.oracle_model import write_oracle_model
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.backend import OnnxBackend
 from rgbt_tracker_ros.tracking.config import TrackerConfig
-from rgbt_tracker_ros.tracking.model_bundle import load_bundle
+from rgbt_tracker_ros.tracking.model_bundle import default_model_dir, load_bundle
 from rgbt_tracker_ros.tracking.tracker import RGBTTracker
 
 
@@ -69,3 +69,10 @@ def test_a_score_that_is_not_a_probability_is_refused_at_load(tmp_path):
 def test_the_shipped_student_and_the_oracle_pass_the_probe(tmp_path):
     assert RGBTTracker(TrackerConfig(providers=("cpu",), threads=1)).model.feature_size == (20, 20)
     _backend(write_oracle_model(tmp_path / "oracle"))
+
+
+def test_the_shipped_default_names_the_peer_it_learnt_from_with_its_licence():
+    # Distilled from NanoTrack v2 (Apache-2.0): the attribution travels in model.json.
+    training = json.loads((default_model_dir() / "model.json").read_text())["training"]
+    peer = training["distilled_from_peer"]
+    assert peer["licence"] == "Apache-2.0" and "NanoTrack v2" in peer["model"], peer
