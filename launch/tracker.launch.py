@@ -5,7 +5,7 @@
 
 Arguments: namespace, visible_topic, thermal_topic, params_file (default: the shipped
 config/tracker.yaml), model (a model folder; empty keeps the params file's, by default the shipped
-student), autostart (true: the node configures and activates itself at start; false: launch_ros's
+student), visible_transport / thermal_transport (raw or compressed; empty keeps the params file's), autostart (true: the node configures and activates itself at start; false: launch_ros's
 LifecycleNode action starts it unconfigured, for a lifecycle manager to bring up). Fast DDS is pointed at the shipped shared-memory profile (config/fastdds_shm.xml): the
 default 512 KiB segment is smaller than one camera frame. The node's name and input topics come
 from the package (rgbt_tracker_ros/ros/names.py), so they are written once.
@@ -31,6 +31,12 @@ def _tracker_node(context):
     model = LaunchConfiguration("model").perform(context)
     if model:  # only when given: an empty argument must not clear the params file's model
         parameters.append({"model": model})
+    visible_transport = LaunchConfiguration("visible_transport").perform(context)
+    if visible_transport:  # likewise: empty keeps the params file's (raw by default)
+        parameters.append({"visible.transport": visible_transport})
+    thermal_transport = LaunchConfiguration("thermal_transport").perform(context)
+    if thermal_transport:
+        parameters.append({"thermal.transport": thermal_transport})
     autostart = LaunchConfiguration("autostart").perform(context).lower() in ("true", "1")
     parameters.append({"autostart": autostart})
     # A managed node is started by the lifecycle action, so that launch (and a lifecycle manager) can
@@ -66,6 +72,12 @@ def generate_launch_description():
         DeclareLaunchArgument("params_file", default_value=params_file, description="node parameters (YAML)"),
         DeclareLaunchArgument("model", default_value="",
                               description="model folder (model.json + ONNX); empty: the params file's model"),
+        DeclareLaunchArgument("visible_transport", default_value="",
+                              description="raw or compressed (CompressedImage on <visible_topic>/compressed); "
+                                          "empty: the params file's"),
+        DeclareLaunchArgument("thermal_transport", default_value="",
+                              description="raw or compressed (16-bit png on <thermal_topic>/compressed); "
+                                          "empty: the params file's"),
         DeclareLaunchArgument("autostart", default_value="true",
                               description="true: configure and activate at start; false: a managed node "
                                           "that waits unconfigured for its lifecycle transitions"),

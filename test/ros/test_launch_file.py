@@ -130,7 +130,8 @@ def test_launch_arguments_are_declared_and_used():
     tree = _tree()
     declared = {_value(c.args[0], {}) for c in _calls(tree, "DeclareLaunchArgument")}
     used = {_value(c.args[0], {}) for c in _calls(tree, "LaunchConfiguration")}
-    assert declared == {"namespace", "visible_topic", "thermal_topic", "params_file", "model", "autostart"}
+    assert declared == {"namespace", "visible_topic", "thermal_topic", "params_file", "model", "autostart",
+                        "visible_transport", "thermal_transport"}
     assert used == declared
 
 
@@ -141,7 +142,7 @@ def test_launch_file_remaps_the_node_inputs_and_passes_declared_parameters():
     assert sources == ["INPUT_TOPICS[VISIBLE]", "INPUT_TOPICS[THERMAL]"]  # the node's own names
     assert "INPUT_TOPICS" in _imported_from_names(tree)
     passed = {k.value for d in ast.walk(tree) if isinstance(d, ast.Dict) for k in d.keys}
-    assert passed == {"model", "autostart"}
+    assert passed == {"model", "autostart", "visible.transport", "thermal.transport"}
     assert passed <= set(parameters.SPEC_BY_NAME) and passed <= set(_flatten(_params()))
 
 
@@ -227,6 +228,12 @@ def test_launch_description_runs(launch_stubs):
 def test_launch_model_argument_overrides_the_params_file(launch_stubs):
     _, node = _launch(launch_stubs, model="/models/student_v2")
     assert node.kwargs["parameters"] == [str(PARAMS), {"model": "/models/student_v2"}, {"autostart": True}]
+
+
+def test_launch_transport_arguments_set_the_cameras_transport(launch_stubs):
+    _, node = _launch(launch_stubs, visible_transport="compressed", thermal_transport="compressed")
+    assert node.kwargs["parameters"] == [str(PARAMS), {"visible.transport": "compressed"},
+                                         {"thermal.transport": "compressed"}, {"autostart": True}]
 
 
 def test_launch_autostart_false_starts_a_managed_node(launch_stubs):
