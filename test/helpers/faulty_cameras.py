@@ -97,9 +97,15 @@ class FaultyCameras(LiveClient):
         return None if index is None else np.array(box_at(index))
 
     def track_target(self) -> None:
-        """Initialise on the newest frame at its true box and wait until the node tracks."""
+        """Initialise at its true box on the newest frame the node has put out (so it is in the
+        node's buffer: a frame just sent may still be on its way or being decoded), then wait
+        until the node tracks."""
         assert self.reset().success
-        answer = self.init(box_at(self.frame_index - 1), stamp_ns=self.sent[-1])
+        t0 = time.monotonic()
+        wait_for(lambda: any(self.truth(stamp_ns_of(m)) is not None for m in self.since(self.targets, t0)),
+                 10.0, "an output after the reset")
+        stamp = [s for s in map(stamp_ns_of, self.since(self.targets, t0)) if self.truth(s) is not None][-1]
+        answer = self.init(tuple(float(v) for v in self.truth(stamp)), stamp_ns=stamp)
         assert answer.success, answer.status_message
         t0 = time.monotonic()
         wait_for(lambda: any(s & 0x0F == 1 for s in self.since(self.states, t0)), 10.0, "tracking")

@@ -50,7 +50,8 @@ def _get(params):
 ])
 def test_a_box_the_tracker_cannot_use_is_refused_and_the_old_value_kept(node, box, reason):
     process, client, params = node
-    wait_for(lambda: len(client.sent) > 5, 10.0, "frames")
+    # The node knows the image size from the frames it converted: wait for its outputs on them.
+    wait_for(lambda: len(client.sent) > 5 and len(client.states) >= 3, 20.0, "the node's outputs on frames")
     before = _get(params)
     result = _set(params, box)
     assert not result.successful and reason in result.reason, result.reason
