@@ -104,6 +104,17 @@ class NodeProcess:
         return self.proc.returncode
 
 
+def start_that_fails(log: Path, ros_args: list[str], timeout: float = 60.0) -> tuple[int, str]:
+    """Start the node with `ros_args` (under the caller's ROS test environment), wait for it to exit
+    by itself; its exit code and output (stopped after `timeout` if it keeps running)."""
+    process = NodeProcess(log, ros_args)
+    try:
+        code = process.proc.wait(timeout=timeout)
+    finally:
+        process.stop()
+    return code, process.output()
+
+
 class LiveClient:
     """This process's side of one node: cameras at RATE, the outputs recorded, deep service clients."""
 

@@ -18,7 +18,7 @@ from sensor_msgs.msg import CompressedImage  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from helpers.faulty_cameras import THERMAL_LAG_NS, FaultyCameras, faulty_node  # noqa: E402
-from helpers.live_node import NODE_ARGS, RELIABLE, NodeProcess, scene, wait_for  # noqa: E402
+from helpers.live_node import NODE_ARGS, RELIABLE, scene, start_that_fails, wait_for  # noqa: E402
 from helpers.ros_processes import ros_test_environment  # noqa: E402
 from rgbt_tracker_ros.common import compressed_images  # noqa: E402
 from rgbt_tracker_ros.ros.image_conversion import compressed_to_msg, ns_to_stamp  # noqa: E402
@@ -139,11 +139,6 @@ def test_bad_compressed_data_is_rejected_counted_and_tracking_goes_on(node, name
 
 def test_an_unknown_transport_stops_the_node_at_start_with_the_reason(tmp_path):
     with ros_test_environment():
-        process = NodeProcess(tmp_path / "node.log", [*NODE_ARGS, "-p", "thermal.transport:=theora"])
-        try:
-            code = process.proc.wait(timeout=60)
-        finally:
-            process.stop()
-    output = process.output()
+        code, output = start_that_fails(tmp_path / "node.log", [*NODE_ARGS, "-p", "thermal.transport:=theora"])
     assert code == 1 and "cannot start: " in output, output
     assert "thermal.transport must be one of raw, compressed, got 'theora'" in output and "Traceback" not in output

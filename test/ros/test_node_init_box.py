@@ -14,7 +14,7 @@ rclpy = pytest.importorskip("rclpy")
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.parameter_client import AsyncParameterClient  # noqa: E402
 
-from helpers.live_node import NODE_ARGS, H, W, NodeProcess, box_at, running_node, wait_for  # noqa: E402
+from helpers.live_node import NODE_ARGS, H, W, box_at, running_node, start_that_fails, wait_for  # noqa: E402
 from helpers.ros_processes import ros_test_environment  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -79,11 +79,6 @@ def test_a_usable_box_is_taken_and_starts_tracking(node):
 ])
 def test_a_box_that_cannot_be_used_at_start_stops_the_node_with_a_reason(tmp_path, box, reason):
     with ros_test_environment():
-        process = NodeProcess(tmp_path / "node.log", [*NODE_ARGS, "-p", f"init_box:={box}"])
-        try:
-            code = process.proc.wait(timeout=60)
-        finally:
-            process.stop()
-    output = process.output()
+        code, output = start_that_fails(tmp_path / "node.log", [*NODE_ARGS, "-p", f"init_box:={box}"])
     assert code == 1 and "cannot start: parameter init_box" in output and reason in output, output
     assert "Traceback" not in output

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("rclpy")
 
 from helpers.broken_models import oracle_with_score_times, student_with_wrong_feature_size  # noqa: E402
-from helpers.live_node import NODE_ARGS, NodeProcess  # noqa: E402
+from helpers.live_node import NODE_ARGS, start_that_fails  # noqa: E402
 from helpers.ros_processes import ros_test_environment  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -27,11 +27,6 @@ def test_a_broken_model_stops_the_node_at_start_with_the_reason(tmp_path, case):
     make, reason = CASES[case]
     model = make(tmp_path / "model")
     with ros_test_environment():
-        process = NodeProcess(tmp_path / "node.log", [*NODE_ARGS, "-p", f"model:={model}"])
-        try:
-            code = process.proc.wait(timeout=60)
-        finally:
-            process.stop()
-    output = process.output()
+        code, output = start_that_fails(tmp_path / "node.log", [*NODE_ARGS, "-p", f"model:={model}"])
     assert code == 1 and "cannot start: " in output and reason in output, output
     assert "Traceback" not in output
