@@ -1,15 +1,13 @@
-"""The shipped Fast DDS profile (config/fastdds_shm.xml) and the environment that makes it hold.
+"""The shipped Fast DDS profile (config/fastdds_shm.xml), pointed at before rclpy starts.
 
-The profile gives camera frames a 16 MiB shared-memory segment and keeps DDS on this machine: UDP
-only on 127.0.0.1, discovery by unicast to 127.0.0.1's participant ports, no multicast. Under
-`ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST`, though, rmw_fastrtps adds its own transports on top of
-any profile (a default 512 KiB shared-memory transport and a UDPv4 transport on every interface,
-rmw_fastrtps_shared_cpp's participant.cpp): a node bound 0.0.0.0 and the machine's address
-(issue 14, finding 14). With the shipped profile in use the range is therefore handed to Fast DDS
-(SYSTEM_DEFAULT: rmw leaves the participant as the profile has it); the profile does the same
-localhost-only discovery, and peers still in LOCALHOST mode (a `ros2` shell without the profile)
-find the node and are found by it. No rclpy here: the node's main and the tools that start ROS
-processes apply it to an environment before rclpy starts.
+The profile gives camera frames a 16 MiB shared-memory segment (Fast DDS's default 512 KiB one loses
+most best-effort frames) and a UDP transport bound to 127.0.0.1. Discovery stays as
+`ROS_AUTOMATIC_DISCOVERY_RANGE` says, which every process here runs with set to LOCALHOST: unicast to
+127.0.0.1, no multicast. In that mode rmw_fastrtps also adds a UDP transport of its own on top of any
+profile; its two send sockets (ephemeral ports, on 0.0.0.0 and the machine's address) are the
+only sockets of a node beyond loopback, and no socket listens beyond it (test_node_hygiene). The
+range is never changed here. No rclpy: the node's main and the tools that start ROS processes apply
+it to an environment before rclpy starts.
 """
 
 from __future__ import annotations
@@ -25,9 +23,6 @@ except ImportError:  # a source tree without ament_index: the profile next to th
 PACKAGE = "rgbt_tracker_ros"
 PROFILE_FILE = Path("config") / "fastdds_shm.xml"
 PROFILE_VARIABLE = "FASTDDS_DEFAULT_PROFILES_FILE"
-RANGE_VARIABLE = "ROS_AUTOMATIC_DISCOVERY_RANGE"
-# The range under which rmw_fastrtps leaves the participant's transports and discovery to the profile.
-PROFILE_RANGE = "SYSTEM_DEFAULT"
 
 
 def shipped_profiles() -> list[Path]:
@@ -46,21 +41,10 @@ def shipped_profile() -> Path | None:
     return found[0] if found else None
 
 
-def uses_shipped_profile(env: MutableMapping[str, str]) -> bool:
-    named = env.get(PROFILE_VARIABLE, "")
-    if not named:
-        return False
-    path = Path(named).resolve()
-    return any(path == candidate.resolve() for candidate in shipped_profiles())
-
-
 def apply_shipped_profile(env: MutableMapping[str, str]) -> None:
-    """Point Fast DDS at the shipped profile unless another is named, and when the shipped one is in
-    use under LOCALHOST discovery, let the profile do the localhost discovery (see the module's
-    docstring). A profile of the user's own and every other range are left as they are."""
+    """Point Fast DDS at the shipped profile unless another is named; a profile of the user's own is
+    left as it is."""
     if not env.get(PROFILE_VARIABLE):
         profile = shipped_profile()
         if profile is not None:
             env[PROFILE_VARIABLE] = str(profile)
-    if env.get(RANGE_VARIABLE) == "LOCALHOST" and uses_shipped_profile(env):
-        env[RANGE_VARIABLE] = PROFILE_RANGE

@@ -32,7 +32,7 @@ class NodeFailed(JobFailed):
 def ros_environment(base: dict[str, str] | None = None, domain_id: int | None = None) -> dict[str, str]:
     """An environment for a process that starts rclpy: discovery on this machine only, a domain id
     (given, inherited or random 1..100), a log folder, no RMW override, the shipped Fast DDS profile
-    (which then does the localhost discovery itself: ros.dds_profile)."""
+    (ros.dds_profile)."""
     env = dict(os.environ if base is None else base)
     env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     if domain_id is not None:

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from rgbt_tracker_ros.ros import parameters
+from rgbt_tracker_ros.ros.dds_profile import PROFILE_VARIABLE, apply_shipped_profile
 from rgbt_tracker_ros.ros.names import INPUT_TOPICS, NODE_NAME
 
 REPO = Path(__file__).resolve().parents[2]
@@ -290,6 +291,17 @@ def test_fastdds_profile():
     assert participant.findtext("dds:rtps/dds:useBuiltinTransports", namespaces=ns) == "false"
     used = [t.text for t in participant.iterfind("dds:rtps/dds:userTransports/dds:transport_id", ns)]
     assert sorted(used) == sorted(descriptors)
+
+
+@pytest.mark.parametrize("discovery_range", ["LOCALHOST", "SUBNET", None])
+def test_the_shipped_profile_is_named_and_the_discovery_range_kept(discovery_range):
+    env = {} if discovery_range is None else {"ROS_AUTOMATIC_DISCOVERY_RANGE": discovery_range}
+    apply_shipped_profile(env)
+    assert Path(env[PROFILE_VARIABLE]).resolve() == PROFILE.resolve()
+    assert env.get("ROS_AUTOMATIC_DISCOVERY_RANGE") == discovery_range
+    own = {PROFILE_VARIABLE: "/etc/my_profile.xml", "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
+    apply_shipped_profile(own)
+    assert own == {PROFILE_VARIABLE: "/etc/my_profile.xml", "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
 
 
 def test_rviz_config_shows_the_debug_image_and_both_inputs():
