@@ -19,7 +19,7 @@ from rgbt_tracker_ros.tracking.contract import (
     template_input_shapes,
 )
 from rgbt_tracker_ros.tracking.model_bundle import ModelBundle, load_bundle
-from rgbt_tracker_ros.tracking.session import create_session, resolve_providers
+from rgbt_tracker_ros.tracking.session import ProviderSpec, create_session, resolve_providers
 
 
 class NetworkBackend(Protocol):
@@ -40,13 +40,7 @@ class OnnxBackend:
 
     def __init__(self, config: TrackerConfig):
         self.bundle = load_bundle(config.model)
-        providers = resolve_providers(config)
-        self._template = create_session(
-            self.bundle.template_file, providers, config.threads, TEMPLATE_INPUTS, TEMPLATE_OUTPUTS
-        )
-        self._search = create_session(
-            self.bundle.search_file, providers, config.threads, SEARCH_INPUTS, SEARCH_OUTPUTS
-        )
+        self._template, self._search = open_sessions(self.bundle, resolve_providers(config), config.threads)
         #: The execution provider the per-frame (search) graph runs on.
         self.provider: str = self._search.get_providers()[0]
         _check_input_shapes(self._template, template_input_shapes(self.bundle.template_size))
@@ -61,6 +55,18 @@ class OnnxBackend:
     def search(self, feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         score, size, offset = self._search.run(self._search_outputs, feeds)
         return score, size, offset
+
+
+def open_sessions(bundle: ModelBundle, providers: list[ProviderSpec], threads: int):
+    """The template and search sessions of a model folder. The search graph is tried from the
+    provider the template graph landed on: a provider that could not take the first graph (TensorRT
+    listed by the build, its libraries missing) is not tried, and warned about, a second time."""
+    template = create_session(bundle.template_file, providers, threads, TEMPLATE_INPUTS, TEMPLATE_OUTPUTS)
+    landed = template.get_providers()[0]
+    names = [name for name, _ in providers]
+    remaining = providers[names.index(landed):] if landed in names else providers
+    search = create_session(bundle.search_file, remaining, threads, SEARCH_INPUTS, SEARCH_OUTPUTS)
+    return template, search
 
 
 # The probe's crops: fixed noise over the input range (a constant crop could hide a broken graph).

@@ -13,6 +13,7 @@ import pytest
 from rgbt_tracker_ros.common.boxes import iou
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.evaluation.bench import MovingTarget
+from rgbt_tracker_ros.tracking.backend import open_sessions
 from rgbt_tracker_ros.tracking.config import TrackerConfig
 from rgbt_tracker_ros.tracking.frame_check import FrameCheckConfig
 from rgbt_tracker_ros.tracking.model_bundle import default_model_dir, load_bundle
@@ -126,6 +127,20 @@ def test_provider_fallback_to_cpu_with_a_warning(caplog):
     visible, thermal, box = _frames(0)
     tracker.initialize(visible, thermal, box)
     _check_result(tracker.track(*_frames(1)[:2]))
+
+
+def test_a_provider_the_build_lists_but_cannot_run_is_warned_about_once(caplog):
+    """The GPU build lists TensorRT even where its libraries are missing; ONNX Runtime then lands
+    the session on the next provider. Here a CPU build is handed TensorRT directly (resolve_providers
+    would drop it) and falls back the same way: one warning for the model, not one per graph."""
+    bundle = load_bundle(None)
+    providers = [("TensorrtExecutionProvider", {}), ("CPUExecutionProvider", {})]
+    with caplog.at_level(logging.WARNING, logger="rgbt_tracker_ros.tracking"):
+        template, search = open_sessions(bundle, providers, threads=1)
+    assert template.get_providers()[0] == CPU and search.get_providers()[0] == CPU
+    warned = [r.getMessage() for r in caplog.records if r.name == "rgbt_tracker_ros.tracking"]
+    assert len(warned) == 1, warned
+    assert "fell back from TensorrtExecutionProvider to CPUExecutionProvider" in warned[0]
 
 
 def test_no_usable_provider_is_an_input_error():
