@@ -14,6 +14,8 @@ SUBCOMMANDS = {
     "bench": ("rgbt_tracker_ros.commands.bench", "parameters, GFLOPs and latency of the student"),
     "train": ("rgbt_tracker_ros.commands.train", "train a model from a config file"),
     "train-bench": ("rgbt_tracker_ros.commands.train_bench", "seconds per training step of a config, fp32 against bf16"),
+    "provider-check": ("rgbt_tracker_ros.commands.provider_check",
+                       "models on this machine's execution providers against the CPU: parity, latency, fallbacks"),
     "export": ("rgbt_tracker_ros.commands.export", "export a checkpoint to ONNX and check it"),
     "compress": ("rgbt_tracker_ros.commands.compress",
                  "thermal-only model: RGB teacher, compression distillation, pruning, fine-tuning, export"),

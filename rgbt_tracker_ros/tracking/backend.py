@@ -41,8 +41,9 @@ class OnnxBackend:
     def __init__(self, config: TrackerConfig):
         self.bundle = load_bundle(config.model)
         self._template, self._search = open_sessions(self.bundle, resolve_providers(config), config.threads)
-        #: The execution provider the per-frame (search) graph runs on.
+        #: The execution providers the per-frame (search) graph and the template graph run on.
         self.provider: str = self._search.get_providers()[0]
+        self.template_provider: str = self._template.get_providers()[0]
         _check_input_shapes(self._template, template_input_shapes(self.bundle.template_size))
         _check_input_shapes(self._search, search_input_shapes(self.bundle.search_size))
         self._search_outputs = list(SEARCH_OUTPUTS)
