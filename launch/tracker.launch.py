@@ -5,9 +5,12 @@
 
 Arguments: namespace, visible_topic, thermal_topic, params_file (default: the shipped
 config/tracker.yaml), model (a model folder; empty keeps the params file's, by default the shipped
-student), visible_transport / thermal_transport (raw or compressed; empty keeps the params file's), autostart (true: the node configures and activates itself at start; false: launch_ros's
-LifecycleNode action starts it unconfigured, for a lifecycle manager to bring up). Fast DDS is pointed at the shipped shared-memory profile (config/fastdds_shm.xml): the
-default 512 KiB segment is smaller than one camera frame. The node's name and input topics come
+student), visible_transport / thermal_transport (raw or compressed; empty keeps the params file's),
+autostart (true: the node configures and activates itself at start; false: launch_ros's
+LifecycleNode action starts it unconfigured, for a lifecycle manager to bring up), dds_profile.
+Fast DDS is pointed at dds_profile, by default the shipped shared-memory profile
+(config/fastdds_shm.xml: the default 512 KiB segment is smaller than one camera frame);
+config/fastdds_shm_large.xml is the one for 4K cameras. The node's name and input topics come
 from the package (rgbt_tracker_ros/ros/names.py), so they are written once.
 """
 
@@ -81,6 +84,9 @@ def generate_launch_description():
         DeclareLaunchArgument("autostart", default_value="true",
                               description="true: configure and activate at start; false: a managed node "
                                           "that waits unconfigured for its lifecycle transitions"),
-        SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", profile),
+        DeclareLaunchArgument("dds_profile", default_value=profile,
+                              description="Fast DDS profile of the processes started here (config/fastdds_shm.xml; "
+                                          "fastdds_shm_large.xml for 4K cameras)"),
+        SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", LaunchConfiguration("dds_profile")),
         OpaqueFunction(function=_tracker_node),
     ])

@@ -134,6 +134,12 @@ class BenchResult:
     visible_size: str = "640x480"
     node_latency_ms_p50: float = math.nan
     node_latency_ms_p95: float = math.nan
+    # Where missing pairs went, from the node's /diagnostics counters over the window (published once
+    # a second, so within a second of it): a frame whose partner never reached the node counts as
+    # its camera's unpaired frame; a pair the node received but did not track (newest wins) as dropped.
+    node_unpaired_visible: int | None = None
+    node_unpaired_thermal: int | None = None
+    node_dropped_pairs: int | None = None
 
     def as_json(self) -> dict:
         return {k: _json_number(v) for k, v in asdict(self).items()}
@@ -275,8 +281,22 @@ class NodeDiagnostics:
             value = self._values.get(f"latency {which} (ms)", "n/a")
         return math.nan if value == "n/a" else float(value)
 
+    def counters(self) -> dict[str, int] | None:
+        """The node's unpaired-frame and dropped-pair counts so far; None before its first status."""
+        with self._lock:
+            values = dict(self._values)
+        try:
+            return {name: int(values[key]) for name, key in _COUNTERS.items()}
+        except (KeyError, ValueError):
+            return None
+
     def close(self) -> bool:
         return self._spinner.stop()
+
+
+# BenchResult field -> the node's /diagnostics key (a count since the node started)
+_COUNTERS = {"node_unpaired_visible": "unpaired visible frames", "node_unpaired_thermal": "unpaired thermal frames",
+             "node_dropped_pairs": "dropped pairs"}
 
 
 def measure(bench_node, client, meter: ProcessMeter, node_process, settings: BenchSettings,
@@ -298,6 +318,7 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
         _initialise(client, published, sequence, node_process)
         window_start = time.time_ns() + int(settings.warmup_s * 1e9)
         _sleep_until(window_start, node_process)
+        counted_before = diagnostics.counters() if diagnostics is not None else None
         meter.start_cpu()
         rss_start, private_start = meter.memory_mb()
         window_end = window_start + int(seconds * 1e9)
@@ -314,6 +335,9 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
             play_thread.join(5.0)
     _sleep_until(time.time_ns() + int(GRACE_S * 1e9), node_process)
     player.close()
+    counted_after = diagnostics.counters() if diagnostics is not None else None
+    counted = ({name: counted_after[name] - counted_before[name] for name in _COUNTERS}
+               if counted_before is not None and counted_after is not None else {})
 
     offered = {stamp for pair, stamp in published.visible.items()
                if window_start <= stamp < window_end and pair in published.thermal}
@@ -348,6 +372,7 @@ def measure(bench_node, client, meter: ProcessMeter, node_process, settings: Ben
         visible_size="{}x{}".format(*settings.visible_size),
         node_latency_ms_p50=node_p50,
         node_latency_ms_p95=node_p95,
+        **counted,
     )
 
 
@@ -393,6 +418,9 @@ def describe(result: BenchResult) -> str:
         f" ({result.rss_mb_end - result.rss_mb_start:+.1f}; without shared pages "
         f"{result.private_mb_start:.1f} -> {result.private_mb_end:.1f}){load}\n"
         f"  player: {result.player_late_messages} messages published more than one period late"
+        + (f"\n  the node counted (its /diagnostics, the window +- 1 s): {result.node_unpaired_visible} visible and "
+           f"{result.node_unpaired_thermal} thermal frames without a partner, {result.node_dropped_pairs} pairs not tracked"
+           if result.node_dropped_pairs is not None else "")
     )
 
 

@@ -27,7 +27,8 @@ def ros_test_environment(domain_id: int = DOMAIN_ID) -> Iterator[None]:
         yield
 
 
-def run_command(*args: str, timeout: float) -> subprocess.CompletedProcess:
-    """`rgbt-tracker ARGS...` as a child of this interpreter; its output captured as text."""
-    return subprocess.run(cli_command(*args), env=ros_environment(), capture_output=True, text=True,
-                          timeout=timeout)
+def run_command(*args: str, timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`rgbt-tracker ARGS...` as a child of this interpreter; its output captured as text (`env`:
+    variables set on top of the test environment)."""
+    return subprocess.run(cli_command(*args), env={**ros_environment(), **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)

@@ -1,4 +1,4 @@
-"""launch/tracker.launch.py, config/tracker.yaml, config/fastdds_shm.xml and config/tracker.rviz.
+"""launch/tracker.launch.py, config/tracker.yaml, config/fastdds_shm.xml and fastdds_shm_large.xml and config/tracker.rviz.
 
 `launch` and `launch_ros` are not installable here, so the launch file is read (AST) and run
 against small stand-ins for those two packages: what it names (executable, files, parameters,
@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 LAUNCH = REPO / "launch" / "tracker.launch.py"
 PARAMS = REPO / "config" / "tracker.yaml"
 PROFILE = REPO / "config" / "fastdds_shm.xml"
+LARGE_PROFILE = REPO / "config" / "fastdds_shm_large.xml"  # for 4K cameras
 RVIZ = REPO / "config" / "tracker.rviz"
 
 
@@ -132,7 +133,7 @@ def test_launch_arguments_are_declared_and_used():
     declared = {_value(c.args[0], {}) for c in _calls(tree, "DeclareLaunchArgument")}
     used = {_value(c.args[0], {}) for c in _calls(tree, "LaunchConfiguration")}
     assert declared == {"namespace", "visible_topic", "thermal_topic", "params_file", "model", "autostart",
-                        "visible_transport", "thermal_transport"}
+                        "visible_transport", "thermal_transport", "dds_profile"}
     assert used == declared
 
 
@@ -151,7 +152,11 @@ def test_launch_file_sets_the_fastdds_profile():
     tree = _tree()
     (call,) = _calls(tree, "SetEnvironmentVariable")
     assert _value(call.args[0], {}) == "FASTDDS_DEFAULT_PROFILES_FILE"
-    assert isinstance(call.args[1], ast.Name) and call.args[1].id == "profile"
+    value = call.args[1]  # LaunchConfiguration("dds_profile"), whose default is the shipped profile
+    assert getattr(value.func, "id", None) == "LaunchConfiguration" and _value(value.args[0], {}) == "dds_profile"
+    (declared,) = [c for c in _calls(tree, "DeclareLaunchArgument") if _value(c.args[0], {}) == "dds_profile"]
+    default = {k.arg: k.value for k in declared.keywords}["default_value"]
+    assert isinstance(default, ast.Name) and default.id == "profile"
 
 
 # ------------------------------------------------------------------------------------- by running
@@ -216,7 +221,7 @@ def _launch(module, **arguments):
 def test_launch_description_runs(launch_stubs):
     entities, node = _launch(launch_stubs)
     (env,) = [e for e in entities if e.args and e.args[0] == "FASTDDS_DEFAULT_PROFILES_FILE"]
-    assert Path(env.args[1]) == PROFILE
+    assert Path(env.args[1].perform(types.SimpleNamespace(launch_configurations={}))) == PROFILE
     assert node.kwargs["executable"] == "tracker_node" and node.kwargs["name"] == NODE_NAME
     assert type(node).__name__ == "Node"  # autostart: an unmanaged start
     assert node.kwargs["parameters"] == [str(PARAMS), {"autostart": True}]  # no model override unless asked for
@@ -224,6 +229,13 @@ def test_launch_description_runs(launch_stubs):
     assert remaps == {"visible/image": "visible_topic", "thermal/image": "thermal_topic"}
     defaults = {e.args[0]: e.kwargs["default_value"] for e in entities if type(e).__name__ == "DeclareLaunchArgument"}
     assert defaults["visible_topic"] == INPUT_TOPICS["visible"] and defaults["thermal_topic"] == INPUT_TOPICS["thermal"]
+
+
+def test_launch_dds_profile_argument_names_another_profile(launch_stubs):
+    entities = launch_stubs.generate_launch_description()
+    (env,) = [e for e in entities if e.args and e.args[0] == "FASTDDS_DEFAULT_PROFILES_FILE"]
+    context = types.SimpleNamespace(launch_configurations={"dds_profile": str(LARGE_PROFILE)})
+    assert Path(env.args[1].perform(context)) == LARGE_PROFILE
 
 
 def test_launch_model_argument_overrides_the_params_file(launch_stubs):
@@ -276,14 +288,15 @@ def test_params_file_values_pass_the_node_validation():
     assert runtime.init_box is None and startup.thermal_to_visible is None
 
 
-def test_fastdds_profile():
+@pytest.mark.parametrize("profile, segment_mib", [(PROFILE, 16), (LARGE_PROFILE, 128)], ids=["shipped", "large"])
+def test_fastdds_profile(profile, segment_mib):
     ns = {"dds": "http://www.eprosima.com"}
-    root = ET.parse(PROFILE).getroot()
+    root = ET.parse(profile).getroot()
     descriptors = {d.findtext("dds:transport_id", namespaces=ns): d
                    for d in root.iterfind(".//dds:transport_descriptor", ns)}
     shm = [d for d in descriptors.values() if d.findtext("dds:type", namespaces=ns) == "SHM"]
     udp = [d for d in descriptors.values() if d.findtext("dds:type", namespaces=ns) == "UDPv4"]
-    assert len(shm) == 1 and int(shm[0].findtext("dds:segment_size", namespaces=ns)) == 16 * 1024 * 1024
+    assert len(shm) == 1 and int(shm[0].findtext("dds:segment_size", namespaces=ns)) == segment_mib * 1024 * 1024
     assert len(udp) == 1
     assert [a.text for a in udp[0].iterfind("dds:interfaceWhiteList/dds:address", ns)] == ["127.0.0.1"]
     (participant,) = root.iterfind(".//dds:participant", ns)
