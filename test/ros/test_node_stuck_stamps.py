@@ -36,9 +36,11 @@ def node(tmp_path_factory):
 
 def _run_fault(client, plan) -> tuple[float, list[tuple[float, int]], dict[str, str]]:
     """Track, then send `plan` for FAULT_SECONDS; (when the fault started, [(arrival, state)] since,
-    the latest /diagnostics values and, as "message", its message)."""
+    the latest /diagnostics values, as "message" its message and, as "frames sent", how many frames
+    the cameras sent once past camera_timeout + slack: a loaded CPU sends fewer than RATE says)."""
     client.track_target()
     t0 = time.monotonic()
+    settled_from_ns = client.node.get_clock().now().nanoseconds + int((CAMERA_TIMEOUT + SLACK) * 1e9)
     client.plan = plan
     try:
         time.sleep(FAULT_SECONDS)
@@ -46,6 +48,8 @@ def _run_fault(client, plan) -> tuple[float, list[tuple[float, int]], dict[str, 
             states = [(t, s) for t, s in client.states if t >= t0]
         status = client.status_values()
         status["message"] = client.latest_message()
+        with client.lock:
+            status["frames sent"] = sum(1 for stamp in client.stamps if stamp >= settled_from_ns)
     finally:
         client.plan = lambda index, stamp_ns: {}
         t1 = time.monotonic()  # the next test initialises on a pair of both cameras
@@ -57,7 +61,7 @@ def _both_cameras(states: list[int]) -> bool:
     return len(states) == 5 and not any(s & (VISIBLE_MISSING | THERMAL_MISSING) for s in states)
 
 
-def _check_output_every_frame(t0: float, states, missing_flag: int) -> None:
+def _check_output_every_frame(t0: float, states, missing_flag: int, sent: int) -> None:
     """No gap in ~/state longer than camera_timeout (+ slack); once past it, a state per frame,
     tracked (not lost) on the healthy camera with the other camera's flag set."""
     times = [t0] + [t for t, _ in states]
@@ -65,8 +69,8 @@ def _check_output_every_frame(t0: float, states, missing_flag: int) -> None:
     print(f"longest gap in ~/state: {max(gaps):.3f} s")
     assert max(gaps) <= CAMERA_TIMEOUT + SLACK, (max(gaps), gaps)
     settled = [s for t, s in states if t > t0 + CAMERA_TIMEOUT + SLACK]
-    frames = (FAULT_SECONDS - CAMERA_TIMEOUT - SLACK) * RATE
-    assert len(settled) >= 0.85 * frames, (len(settled), frames)
+    frames = min((FAULT_SECONDS - CAMERA_TIMEOUT - SLACK) * RATE, sent)  # what the cameras managed to send
+    assert len(settled) >= 0.85 * frames, (len(settled), frames, sent)
     assert all(s & missing_flag for s in settled), settled
     tracking = [s for s in settled if s & STATE_MASK == State.TRACKING]
     assert len(tracking) >= 0.9 * len(settled), settled
@@ -83,7 +87,7 @@ def test_thermal_stamps_frozen(node):
     process, client = node
     frozen = client.sent[-1] + THERMAL_LAG_NS
     t0, states, status = _run_fault(client, _thermal_stuck_at(lambda stamp_ns: frozen))
-    _check_output_every_frame(t0, states, THERMAL_MISSING)
+    _check_output_every_frame(t0, states, THERMAL_MISSING, status["frames sent"])
     # The frozen stamp is the latest sent or one just before it (a frame may have gone out meanwhile).
     assert status["thermal pairing"].startswith("stamps stuck: none after "), status
     assert status["visible pairing"] == "ok"
@@ -94,7 +98,7 @@ def test_thermal_stamps_frozen(node):
 def test_thermal_stamps_all_zero(node):
     process, client = node
     t0, states, status = _run_fault(client, _thermal_stuck_at(lambda stamp_ns: 0))
-    _check_output_every_frame(t0, states, THERMAL_MISSING)
+    _check_output_every_frame(t0, states, THERMAL_MISSING, status["frames sent"])
     assert status["thermal pairing"] == "stamps stuck: none after 0.000", status
     assert process.alive()
 
@@ -103,7 +107,7 @@ def test_visible_stamps_frozen(node):
     process, client = node
     frozen = client.sent[-1]
     t0, states, status = _run_fault(client, lambda index, stamp_ns: {VISIBLE: Shot(stamp_ns=frozen)})
-    _check_output_every_frame(t0, states, VISIBLE_MISSING)
+    _check_output_every_frame(t0, states, VISIBLE_MISSING, status["frames sent"])
     assert status["visible pairing"].startswith("stamps stuck: none after "), status
     assert "tracking on thermal alone" in status["message"]
     assert process.alive()
@@ -113,7 +117,7 @@ def test_thermal_clock_300_ms_ahead_is_set_aside_and_its_offset_reported(node):
     process, client = node
     ahead = 300_000_000
     t0, states, status = _run_fault(client, _thermal_stuck_at(lambda stamp_ns: stamp_ns + THERMAL_LAG_NS + ahead))
-    _check_output_every_frame(t0, states, THERMAL_MISSING)
+    _check_output_every_frame(t0, states, THERMAL_MISSING, status["frames sent"])
     assert status["thermal pairing"] == "not pairing: set aside", status
     # The value for sync.thermal_offset: -(300 ms + the 2 ms stamp lag), from arrival times.
     assert float(status["measured thermal offset (s)"]) == pytest.approx(-0.302, abs=0.02), status
