@@ -16,6 +16,7 @@ import sys
 
 from rgbt_tracker_ros.commands.runner import guarded, json_output, standalone_main
 from rgbt_tracker_ros.common.errors import InputError
+from rgbt_tracker_ros.evaluation.ablation import ONNX, parse_models
 from rgbt_tracker_ros.evaluation.provider_check import ProviderCheckSettings, provider_check
 from rgbt_tracker_ros.tracking.config import parse_providers
 
@@ -38,14 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _models(specs: list[str]) -> dict[str, str]:
+    """NAME=FOLDER as the ablation reads --models (evaluation.ablation.parse_models); a checkpoint,
+    which the ablation also takes, is refused: the providers run exported graphs."""
     models = {}
-    for spec in specs:
-        name, sep, folder = spec.partition("=")
-        if not sep or not name or not folder:
-            raise InputError(f"--models takes NAME=FOLDER, got {spec!r}")
-        if name in models:
-            raise InputError(f"model name {name!r} given twice")
-        models[name] = folder
+    for spec in parse_models(specs):
+        if spec.backend != ONNX:
+            raise InputError(f"model {spec.name}: {spec.path} is a PyTorch checkpoint; provider-check runs "
+                             "exported model folders (NAME=FOLDER with model.json): export it first")
+        models[spec.name] = str(spec.path)
     return models
 
 

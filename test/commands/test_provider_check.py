@@ -67,8 +67,14 @@ def test_the_differences_see_a_different_network(tmp_path):
     assert box_difference(tested, reference, frames=10)["box_px"] > 0.0
 
 
-def test_bad_model_specs_exit_2(capsys):
+def test_bad_model_specs_exit_2(capsys, tmp_path):
     code, captured = _run(["--models", "no-equals-sign", "--providers", "cpu"], capsys)
-    assert code == 2 and "NAME=FOLDER" in captured.err
+    assert code == 2 and "NAME=PATH" in captured.err
     code, captured = _run(["--models", "a=/no/such/folder", "--providers", "cpu"], capsys)
     assert code == 2 and "/no/such/folder" in captured.err
+    checkpoint = tmp_path / "student.pt"
+    checkpoint.write_bytes(b"not read")
+    code, captured = _run(["--models", f"a={checkpoint}", f"a={checkpoint}", "--providers", "cpu"], capsys)
+    assert code == 2 and "given twice" in captured.err
+    code, captured = _run(["--models", f"s={checkpoint}", "--providers", "cpu"], capsys)
+    assert code == 2 and "export it first" in captured.err
