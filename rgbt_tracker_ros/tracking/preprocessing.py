@@ -195,16 +195,23 @@ def crop_pair(
     """(visible crop SxSx3 uint8 RGB, thermal crop SxS uint8) of one window, with a missing modality
     substituted as the network was trained: no thermal image -> the grey visible crop; no visible
     image -> the thermal crop replicated to three channels. Either image may be None, not both."""
-    if thermal is not None:
-        crop_t = crop_thermal(thermal, window, thermal_stretch(thermal), thermal_to_visible)
-        if visible is None:
-            return np.repeat(crop_t[:, :, None], 3, axis=2), crop_t
-        return crop_visible(visible, window), crop_t
-    if visible is None:
+    if visible is None and thermal is None:
         raise InputError("no image given: pass a visible image, a thermal image or both")
-    crop = crop_visible(visible, window)
-    grey = grey_out if grey_out is not None and grey_out.shape == crop.shape[:2] else None
-    return crop, cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY, dst=grey)
+    crop_t = None if thermal is None else crop_thermal(thermal, window, thermal_stretch(thermal), thermal_to_visible)
+    crop_v = None if visible is None else crop_visible(visible, window)
+    return substitute_missing(crop_v, crop_t, grey_out)
+
+
+def substitute_missing(crop_v: np.ndarray | None, crop_t: np.ndarray | None,
+                       grey_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A pair of crops with the missing one made from the other, as the network was trained: the
+    thermal crop as the grey visible crop, the visible crop as the thermal crop in three channels."""
+    if crop_t is not None:
+        return (np.repeat(crop_t[:, :, None], 3, axis=2) if crop_v is None else crop_v), crop_t
+    if crop_v is None:
+        raise InputError("no crop given: a visible crop, a thermal crop or both")
+    grey = grey_out if grey_out is not None and grey_out.shape == crop_v.shape[:2] else None
+    return crop_v, cv2.cvtColor(crop_v, cv2.COLOR_RGB2GRAY, dst=grey)
 
 
 def to_network_input(crop: np.ndarray) -> np.ndarray:

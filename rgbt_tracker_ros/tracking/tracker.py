@@ -11,6 +11,7 @@ import numpy as np
 from rgbt_tracker_ros.common.boxes import center, clip_to_image, crop_side, from_center, validate_box
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.backend import NetworkBackend, OnnxBackend
+from rgbt_tracker_ros.tracking.camera_templates import CameraTemplates
 from rgbt_tracker_ros.tracking.config import TrackerConfig
 from rgbt_tracker_ros.tracking.frame_check import FrameCheck, FrameCheckConfig, Uninformative, lacks_finite_values
 from rgbt_tracker_ros.tracking.geometry import Size, default_thermal_to_visible, mapped_extent
@@ -43,6 +44,7 @@ class _Target:
     misses: int = 0                      # consecutive frames with a score below score_lost
     sweep: TileSweep | None = None       # re-detection tiles while lost
     warned_new_modality: bool = False
+    camera_templates: CameraTemplates | None = None  # initialised on both cameras: templates without one
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,10 @@ class RGBTTracker:
             homography = None if visible is not None else homography
 
         window = CropWindow.around(box, self.model.template_factor, self.model.template_size)
-        self._fill(visible, thermal, window, homography,
-                   self._template_inputs["template_visible"], self._template_inputs["template_thermal"])
+        crops = self._fill(visible, thermal, window, homography,
+                           self._template_inputs["template_visible"], self._template_inputs["template_thermal"])
         features = self.backend.template(self._template_inputs)
+        both = visible is not None and thermal is not None
         cfg = self.config
         rule = TemplateUpdate(cfg.template_weight, cfg.template_update_score, cfg.template_update_interval)
         self._target = _Target(
@@ -192,6 +195,7 @@ class RGBTTracker:
             thermal_to_visible=homography,
             anchor=box,
             initial_side=crop_side(box, self.model.search_factor),
+            camera_templates=CameraTemplates(*crops) if both else None,
         )
         self._search_inputs["template_features"] = self._target.templates.features
         self.frame_check.forget()
@@ -207,17 +211,33 @@ class RGBTTracker:
         if visible is None and thermal is None:
             return self._no_evidence(target, ignored)
 
+        features = self._template_for(target, visible, thermal)
+        self._search_inputs["template_features"] = features
         candidate = self._search(visible, thermal, self._search_window(target), target, hann=True)
         result = self._update(target, candidate)
         if result.state is TrackState.LOST:
             target.templates.forget()
             result = self._redetect(visible, thermal, target, result)
-        if result.state is TrackState.TRACKING and not ignored:
-            # A frame with a camera set aside is substituted: not the target's appearance to learn.
+        if result.state is TrackState.TRACKING and features is target.templates.features:
+            # A frame with a camera missing or set aside is substituted: not the target's appearance to learn.
             self._adapt(visible, thermal, target, result.score)
         return dataclasses.replace(result, ignored=ignored) if ignored else result
 
     # ------------------------------------------------------------------ steps
+
+    def _template_for(self, target: _Target, visible, thermal) -> np.ndarray:
+        """The template features to search this frame with: the target's own, or, when the frame
+        lacks a camera the target was initialised with, the anchor with that camera substituted."""
+        if target.camera_templates is None or (visible is not None and thermal is not None):
+            return target.templates.features
+        missing = "thermal" if thermal is None else "visible"
+        return target.camera_templates.without(missing, self._template_pass)
+
+    def _template_pass(self, crop_v: np.ndarray, crop_t: np.ndarray) -> np.ndarray:
+        """Template features of one pair of template crops."""
+        self._template_inputs["template_visible"][0] = crop_v.transpose(2, 0, 1)
+        self._template_inputs["template_thermal"][0, 0] = crop_t
+        return self.backend.template(self._template_inputs)
 
     def _search_window(self, target: _Target) -> CropWindow:
         """Around the last confident box, widened while unsure, never below the floor."""
@@ -307,11 +327,12 @@ class RGBTTracker:
                    self._template_inputs["template_visible"], self._template_inputs["template_thermal"])
         target.templates.update(self.backend.template(self._template_inputs))
 
-    def _fill(self, visible, thermal, window: CropWindow, homography, visible_input, thermal_input) -> None:
-        """Crop the frame into the network inputs (a missing modality substituted)."""
+    def _fill(self, visible, thermal, window: CropWindow, homography, visible_input, thermal_input):
+        """Crop the frame into the network inputs (a missing modality substituted); the two crops."""
         crop_v, crop_t = crop_pair(visible, thermal, window, homography, grey_out=self._grey)
         visible_input[0] = crop_v.transpose(2, 0, 1)
         thermal_input[0, 0] = crop_t
+        return crop_v, crop_t
 
     # ------------------------------------------------------------------ input checks
 
