@@ -348,6 +348,9 @@ class TrackerNode(LifecycleNode):
         name = f"{self._status_prefix}: tracker"  # e.g. "drone1/rgbt_tracker: tracker"
         status = diagnostics.to_status(health, name, self._tracker.provider)
         self._add_init_box_report(status, time.monotonic())
+        # Compressed cameras only, counted since the node was activated.
+        status.values.extend(KeyValue(key=f"{camera} compressed frames replaced before decoding",
+                                      value=str(decoder.superseded)) for camera, decoder in self._decoders.items())
         array.status = [status]
         self._diagnostics_pub.publish(array)
 

@@ -107,6 +107,8 @@ def test_compressed_cameras_are_tracked(node):
     assert np.mean(ious) > 0.7, ious
     values = client.status_values()
     assert values["thermal resolution"] == "160x128" and values["visible resolution"] == "160x128"
+    for camera in ("visible", "thermal"):  # decoding falling behind shows in /diagnostics, not only the log
+        assert int(values[f"{camera} compressed frames replaced before decoding"]) >= 0, values
     assert "/visible/image/compressed and /thermal/image/compressed" in process.output()
 
 
