@@ -4,7 +4,9 @@ within a few frames.
 
 The attack saw LOST on every frame after such gaps; on the code this test was written against the
 three gaps already recover (measured: TRACKING from the first or second frame after the gap, IoU as
-before it), so it passes before and after and guards the behaviour.
+before it). It also passes against 34a219b, the version the issue was filed on, and against c964644,
+before the frame check (this file and its helpers copied in): the failure was not reproduced with
+this scene, and the test guards the behaviour.
 """
 
 from __future__ import annotations

@@ -2,9 +2,12 @@
 tracking at a wrong box. Thermal frames identical to the previous one (fresh stamps) while the
 target moves are set aside as frozen, said in /diagnostics, and the track goes on on visible.
 
-The frame check (tracking/frame_check.py, issue 12) already did this when this test was written:
-it passes on the code it was written against (measured: state 33 = tracking on visible alone on
-every frame after the first, IoU 0.87 to 0.97); it guards the behaviour the attack missed.
+The frame check (tracking/frame_check.py, issue 12, commit ec8de9e) already did this when this test
+was written (measured: state 33 = tracking on visible alone on every frame after the first, IoU 0.87
+to 0.97). Run against the commit before the frame check (c964644, with this file and its helpers
+copied in), it fails: state 1, tracking on both cameras, on every frozen frame; against 34a219b, the
+version the issue was filed on, it passes. Since then a frame without the thermal camera is also
+searched with a template without it (test/tracking/test_camera_templates.py).
 """
 
 from __future__ import annotations
