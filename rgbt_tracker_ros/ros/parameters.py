@@ -113,6 +113,10 @@ SPECS: tuple[Spec, ...] = (
          type_=ParameterType.PARAMETER_DOUBLE_ARRAY,
          constraints="empty, or 4 finite numbers: w and h at least tracker.min_box and at most the image's, "
                      "the box overlapping the last frame"),
+    Spec("init_box_topic.reliability", "reliable",
+         "reliability of the ~/init_box subscription: reliable (the default of detectors, GUIs and `ros2 topic "
+         "pub`; a reliable subscription does not hear best-effort publishers) or best_effort (hears both)",
+         read_only=True, constraints="best_effort or reliable"),
     Spec("init_box_topic.only_when_lost", False,
          "~/init_box re-initialises only while no target is followed (idle or lost): a detector's stream "
          "hands over a target, then the tracker follows it; false: every ~/init_box message re-initialises"),
@@ -153,6 +157,7 @@ class StartupSettings:
     thermal_to_visible: tuple[float, ...] | None
     reliability: str
     depth: int
+    init_box_reliability: str
     tracker: dict
     transports: dict              # camera -> 'raw' or 'compressed'
 
@@ -212,8 +217,8 @@ def check(name: str, value: Any) -> str | None:
                 provider_name(provider)
             except InputError as exc:
                 return str(exc)
-    if name == "qos.reliability" and value not in RELIABILITIES:
-        return f"qos.reliability must be one of {', '.join(RELIABILITIES)}, got {value!r}"
+    if name in ("qos.reliability", "init_box_topic.reliability") and value not in RELIABILITIES:
+        return f"{name} must be one of {', '.join(RELIABILITIES)}, got {value!r}"
     if name in TRANSPORT_PARAMETERS.values() and value not in TRANSPORTS:
         return f"{name} must be one of {', '.join(TRANSPORTS)}, got {value!r}"
     return None
@@ -265,6 +270,7 @@ def settings_from(values: dict) -> tuple[StartupSettings, RuntimeSettings]:
         thermal_to_visible=tuple(homography) if homography is not None and len(homography) else None,
         reliability=values["qos.reliability"],
         depth=values["qos.depth"],
+        init_box_reliability=values["init_box_topic.reliability"],
         tracker={k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("tracker.")},
         transports={camera: values[name] for camera, name in TRANSPORT_PARAMETERS.items()},
     )

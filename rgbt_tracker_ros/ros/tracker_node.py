@@ -57,7 +57,7 @@ from rgbt_tracker_ros.ros.names import (
 from rgbt_tracker_ros.ros.newest_decoder import NewestDecoder
 from rgbt_tracker_ros.ros.node_session import CameraFrame, NodeSession, Output, SessionLog
 from rgbt_tracker_ros.ros.pairing import CAMERAS, THERMAL, VISIBLE
-from rgbt_tracker_ros.ros.qos import DEBUG_QOS, INIT_BOX_QOS, OUTPUT_QOS, SERVICE_QOS
+from rgbt_tracker_ros.ros.qos import DEBUG_QOS, OUTPUT_QOS, SERVICE_QOS, init_box_qos
 from rgbt_tracker_ros.ros.request_worker import Request, RequestWorker
 from rgbt_tracker_ros.ros.result_message import result_message
 from rgbt_tracker_ros.ros.stale_shm import NOT_INSTALLED, CleanResult, clean_stale_segments
@@ -140,7 +140,8 @@ class TrackerNode(LifecycleNode):
                                 qos_profile=SERVICE_QOS, callback_group=services),
             self.create_service(Trigger, private(RESET_SERVICE), self._on_reset, qos_profile=SERVICE_QOS,
                                 callback_group=services),
-            self.create_subscription(PolygonStamped, private(INIT_BOX_TOPIC), self._on_init_box, INIT_BOX_QOS,
+            self.create_subscription(PolygonStamped, private(INIT_BOX_TOPIC), self._on_init_box,
+                                     init_box_qos(self._startup.init_box_reliability),
                                      callback_group=services),
             self.create_timer(1.0, self._publish_diagnostics, callback_group=MutuallyExclusiveCallbackGroup()),
         ]
