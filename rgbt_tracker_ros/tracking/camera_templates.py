@@ -17,10 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.tracking.preprocessing import substitute_missing
-
-CAMERAS = ("visible", "thermal")
 
 # (visible crop SxSx3 uint8, thermal crop SxS uint8) -> template features
 TemplatePass = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -30,15 +27,15 @@ class CameraTemplates:
     """The anchor template's crops of both cameras and the features without either."""
 
     def __init__(self, crop_visible: np.ndarray, crop_thermal: np.ndarray):
-        self._crops = {"visible": np.array(crop_visible, copy=True), "thermal": np.array(crop_thermal, copy=True)}
+        self._visible = np.array(crop_visible, copy=True)
+        self._thermal = np.array(crop_thermal, copy=True)
         self._features: dict[str, np.ndarray] = {}
 
     def without(self, camera: str, template: TemplatePass) -> np.ndarray:
-        """The anchor's template features with `camera` substituted from the other camera's crop."""
-        if camera not in CAMERAS:
-            raise InputError(f"camera must be one of {CAMERAS}, got {camera!r}")
+        """The anchor's template features with `camera` ("visible" or "thermal") substituted from the
+        other camera's crop."""
         if camera not in self._features:
-            kept = {c: (None if c == camera else crop) for c, crop in self._crops.items()}
-            crop_v, crop_t = substitute_missing(kept["visible"], kept["thermal"])
+            crop_v, crop_t = substitute_missing(None if camera == "visible" else self._visible,
+                                                None if camera == "thermal" else self._thermal)
             self._features[camera] = np.array(template(crop_v, crop_t), dtype=np.float32, copy=True)
         return self._features[camera]

@@ -235,8 +235,7 @@ class RGBTTracker:
 
     def _template_pass(self, crop_v: np.ndarray, crop_t: np.ndarray) -> np.ndarray:
         """Template features of one pair of template crops."""
-        self._template_inputs["template_visible"][0] = crop_v.transpose(2, 0, 1)
-        self._template_inputs["template_thermal"][0, 0] = crop_t
+        _load(crop_v, crop_t, self._template_inputs["template_visible"], self._template_inputs["template_thermal"])
         return self.backend.template(self._template_inputs)
 
     def _search_window(self, target: _Target) -> CropWindow:
@@ -330,8 +329,7 @@ class RGBTTracker:
     def _fill(self, visible, thermal, window: CropWindow, homography, visible_input, thermal_input):
         """Crop the frame into the network inputs (a missing modality substituted); the two crops."""
         crop_v, crop_t = crop_pair(visible, thermal, window, homography, grey_out=self._grey)
-        visible_input[0] = crop_v.transpose(2, 0, 1)
-        thermal_input[0, 0] = crop_t
+        _load(crop_v, crop_t, visible_input, thermal_input)
         return crop_v, crop_t
 
     # ------------------------------------------------------------------ input checks
@@ -399,6 +397,12 @@ class RGBTTracker:
                 f"{name} frame is {w}x{h} but was {size_at_init[0]}x{size_at_init[1]} at initialisation"
             )
         return image
+
+
+def _load(crop_v: np.ndarray, crop_t: np.ndarray, visible_input: np.ndarray, thermal_input: np.ndarray) -> None:
+    """Two crops (HxWx3, HxW uint8) into a graph's two image inputs (1x3xHxW, 1x1xHxW float32)."""
+    visible_input[0] = crop_v.transpose(2, 0, 1)
+    thermal_input[0, 0] = crop_t
 
 
 def _check_images(visible, thermal):
