@@ -13,7 +13,7 @@ it to an environment before rclpy starts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import MutableMapping
+from typing import Mapping, MutableMapping
 
 try:
     from ament_index_python.packages import get_package_share_directory
@@ -48,3 +48,15 @@ def apply_shipped_profile(env: MutableMapping[str, str]) -> None:
         profile = shipped_profile()
         if profile is not None:
             env[PROFILE_VARIABLE] = str(profile)
+
+
+def profile_problem(env: Mapping[str, str]) -> str | None:
+    """Why the Fast DDS profile `env` names cannot be used (None: it is a file, or none is named).
+    Fast DDS itself only prints a parser error and runs on its defaults, whose 512 KiB
+    shared-memory segment loses most camera frames."""
+    named = env.get(PROFILE_VARIABLE)
+    if named and not Path(named).is_file():
+        return (f"{PROFILE_VARIABLE} names {named}, which is not a file: Fast DDS runs on its defaults (a "
+                f"512 KiB shared-memory segment, too small for camera frames); name an existing profile, "
+                f"e.g. {shipped_profile()}")
+    return None

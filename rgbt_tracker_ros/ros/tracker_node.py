@@ -46,7 +46,7 @@ from std_srvs.srv import Trigger
 
 from rgbt_tracker_ros.common.errors import InputError
 from rgbt_tracker_ros.ros import diagnostics, parameters
-from rgbt_tracker_ros.ros.dds_profile import apply_shipped_profile
+from rgbt_tracker_ros.ros.dds_profile import apply_shipped_profile, profile_problem
 from rgbt_tracker_ros.ros.debug_image import render, thermal_in_visible
 from rgbt_tracker_ros.ros.image_conversion import CONVERTERS, image_to_msg, ns_to_stamp, stamp_to_ns
 from rgbt_tracker_ros.ros.init_box_topic import InitBoxReport, box_from_corners, ignored_while_followed
@@ -555,6 +555,8 @@ def main(args: list[str] | None = None) -> int:
     cleaned = clean_stale_segments()
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     _log_cleaning(cleaned)
+    if (problem := profile_problem(os.environ)) is not None:
+        rclpy.logging.get_logger(NODE_NAME).warning(problem)
     try:
         node = TrackerNode()
     except ParameterException as exc:  # a value of the wrong type, refused when it is declared

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from rgbt_tracker_ros.ros import parameters
-from rgbt_tracker_ros.ros.dds_profile import PROFILE_VARIABLE, apply_shipped_profile
+from rgbt_tracker_ros.ros.dds_profile import PROFILE_VARIABLE, apply_shipped_profile, profile_problem
 from rgbt_tracker_ros.ros.names import INPUT_TOPICS, NODE_NAME
 
 REPO = Path(__file__).resolve().parents[2]
@@ -322,3 +322,11 @@ def test_rviz_config_shows_the_debug_image_and_both_inputs():
     displays = config["Visualization Manager"]["Displays"]
     topics = {d["Topic"]["Value"] for d in displays if d["Class"] == "rviz_default_plugins/Image"}
     assert topics == {f"/{NODE_NAME}/debug_image", f"/{INPUT_TOPICS['visible']}", f"/{INPUT_TOPICS['thermal']}"}
+
+
+def test_a_profile_that_is_not_a_file_is_named_as_the_problem(tmp_path):
+    assert profile_problem({}) is None
+    assert profile_problem({PROFILE_VARIABLE: str(LARGE_PROFILE)}) is None
+    for named in (tmp_path / "missing.xml", tmp_path):
+        problem = profile_problem({PROFILE_VARIABLE: str(named)})
+        assert problem is not None and f"names {named}, which is not a file" in problem
